@@ -1,0 +1,92 @@
+"""The ``coach`` command: assist, lint, explain."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Sequence
+
+from . import __version__
+from .errors import CoachError, PackError
+
+
+def _add_pack_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--pack", "-p", action="append", metavar="PACK",
+                   help="rule pack to load: a bundled id, a .yaml file or a folder "
+                        "(repeatable; later packs win; default: the bundled 'default')")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="coach",
+        description="销售需求定义教练：按“调查、分析、沟通、试探、重复、确定、展示、等待”八步，"
+                    "根据客户的话建议下一句该说什么，并说明原因。",
+        epilog="例：coach assist  |  coach lint rules  |  coach explain \"太贵了，我们预算不够\"",
+    )
+    parser.add_argument("--version", action="version", version=f"coach {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("assist", help="实时助手：输入客户说的话，得到下一句建议",
+                       description="实时助手：输入客户刚说的话，得到建议的下一句、原因、步骤和信号。"
+                                   "以 > 开头输入你自己实际说的话，得到点评。/help 查看命令。"
+                                   "标准输入不是终端时逐行读取、输出纯文本。")
+    _add_pack_arg(p)
+    p.add_argument("--customer", default="", help="客户称呼，如 李总")
+
+    p = sub.add_parser("lint", help="检查规则包，列出所有问题（文件:行:列）",
+                       description="Validate rule packs and list every problem as "
+                                   "path:line:col: CODE message (hint). Exit 0 when there are no errors, 1 otherwise.")
+    p.add_argument("paths", nargs="+", metavar="PATH", help="pack files, folders or bundled ids, composed in order")
+    p.add_argument("--strict", action="store_true", help="treat warnings as errors")
+
+    p = sub.add_parser("explain", help="解释一句客户的话：分词、信号、槽位、候选规则和胜出规则",
+                       description="Show how the engine reads one customer utterance.")
+    _add_pack_arg(p)
+    p.add_argument("text", help="客户说的话")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 0
+    try:
+        if args.command == "lint":
+            return _lint(args)
+        if args.command == "explain":
+            from .engine import Coach
+
+            coach = Coach.load(args.pack or None)
+            print(coach.explain(args.text))
+            return 0
+        if args.command == "assist":
+            from .assist import run_assist
+
+            return run_assist(args.pack or None, customer=args.customer)
+    except PackError as exc:
+        for p in exc.problems:
+            print(p, file=sys.stderr)
+        return 1
+    except CoachError as exc:
+        print(f"coach: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    parser.print_help()
+    return 2
+
+
+def _lint(args: argparse.Namespace) -> int:
+    from .lint import lint
+
+    problems = lint(args.paths)
+    for p in problems:
+        print(p)
+    errors = sum(1 for p in problems if p.is_error)
+    warnings = len(problems) - errors
+    print(f"{errors} error(s), {warnings} warning(s)", file=sys.stderr)
+    if errors or (args.strict and warnings):
+        return 1
+    return 0

@@ -1,0 +1,347 @@
+"""The Coach: a loaded, immutable pack set that answers turns for any number of sessions."""
+
+from __future__ import annotations
+
+import re
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterable
+
+from .matching import Analysis, Matching
+from .pack import PackSet, Rule, load_or_raise
+from .reflect import reflect
+from .session import MAX_SLOT_CHARS, MAX_SLOT_VALUES, Feedback, Session, Suggestion, overlap
+from .steps import Step
+from .text import normalise, to_simplified, to_traditional
+from .tokenizer import Word, new_tokenizer
+
+_LEADING_PUNCT = re.compile(r"^[\s，,、；;：:]+")
+# An empty {customer} leaves "好的，，您" or "。，您" behind: keep the first mark only.
+_DOUBLE_PUNCT = re.compile(r"([，,、。！？；：])[，,、]+")
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A rule considered for a turn, and why it lost (empty ``lost`` for the winner)."""
+
+    rule: str
+    priority: int
+    specificity: int
+    lost: str  # "" for the winner
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """Everything the engine did with one utterance, for ``coach explain``."""
+
+    original: str
+    normalised: str
+    tokens: tuple[str, ...]
+    signals: dict[str, list[str]]  # signal → keywords that fired it
+    suppressed: dict[str, list[str]]  # signal → negated or vetoing words
+    slots: dict[str, list[str]]  # slots filled by this utterance
+    step_before: Step
+    candidates: tuple[Candidate, ...]
+    winner: str
+    suggestion: Suggestion
+
+    def __str__(self) -> str:
+        lines = [
+            f"原文: {self.original}",
+            f"规范化: {self.normalised}",
+            f"分词: {' / '.join(self.tokens)}",
+            "信号: " + ("; ".join(f"{k} ← {', '.join(v)}" for k, v in self.signals.items()) or "（无）"),
+        ]
+        if self.suppressed:
+            lines.append("未触发: " + "; ".join(f"{k} ← {', '.join(v)}" for k, v in self.suppressed.items()))
+        lines.append("槽位: " + ("; ".join(f"{k}={'、'.join(v)}" for k, v in self.slots.items()) or "（无）"))
+        lines.append(f"当前步骤: {self.step_before.value}（{self.step_before.label}）")
+        lines.append("候选规则:")
+        for c in self.candidates:
+            mark = "✔" if not c.lost else "✘"
+            lines.append(f"  {mark} {c.rule} (priority {c.priority}, specificity {c.specificity})"
+                         + (f": {c.lost}" if c.lost else ""))
+        lines.append(f"胜出: {self.winner} → {self.suggestion.step.value}")
+        lines.append(f"建议: {self.suggestion.text}")
+        lines.append(f"原因: {self.suggestion.why}")
+        return "\n".join(lines)
+
+
+class Coach:
+    """A loaded set of rule packs. Immutable after ``load()``; share it between threads.
+
+    >>> coach = Coach.load()
+    >>> s = coach.session(customer="李总").hear("我们的客户不需要")
+    >>> "no_need" in s.signals
+    True
+    """
+
+    def __init__(self, packset: PackSet) -> None:
+        self._packset = packset
+        self._lock = threading.Lock()
+        self._matching: Matching | None = None
+        self._by_signal: dict[str, list[Rule]] = {}
+        self._by_step: dict[Step | None, list[Rule]] = {}
+        for rule in packset.rules:
+            key_signals = sorted(rule.signals) or sorted(rule.any_signals)
+            if rule.signals:
+                self._by_signal.setdefault(key_signals[0], []).append(rule)
+            elif rule.any_signals:
+                for sig in key_signals:
+                    self._by_signal.setdefault(sig, []).append(rule)
+            elif rule.steps is None:
+                self._by_step.setdefault(None, []).append(rule)
+            else:
+                for step in rule.steps:
+                    self._by_step.setdefault(step, []).append(rule)
+
+    # -- construction ------------------------------------------------------------------
+
+    @classmethod
+    def load(cls, packs: Iterable[str | Path] | str | Path | None = None) -> "Coach":
+        """Load packs: bundled ids (``"default"``), files or folders; later packs win.
+
+        Raises PackError listing every problem when any pack is invalid.
+        """
+        return cls(load_or_raise(packs))
+
+    @property
+    def packset(self) -> PackSet:
+        return self._packset
+
+    @property
+    def fingerprint(self) -> str:
+        """Identifies the pack set; saved states only restore under the same one."""
+        return self._packset.fingerprint
+
+    @property
+    def matching(self) -> Matching:
+        """The tokenizer and match tables, built on first use (thread-safe)."""
+        m = self._matching
+        if m is None:
+            with self._lock:
+                m = self._matching
+                if m is None:
+                    words = tuple(Word(w, f) for w, f in self._packset.dictionary)
+                    m = Matching(self._packset, new_tokenizer(words))
+                    self._matching = m
+        return m
+
+    def warm_up(self, background: bool = False) -> threading.Thread | None:
+        """Start the tokenizer now (optionally in a thread) so the first turn is fast."""
+        if not background:
+            self.matching
+            return None
+        t = threading.Thread(target=lambda: self.matching, name="coach-warm-up", daemon=True)
+        t.start()
+        return t
+
+    def session(self, customer: str = "") -> Session:
+        """A new conversation; ``customer`` is an optional name and title such as 李总."""
+        return Session(self, customer)
+
+    def restore(self, state: Any) -> Session:
+        """A session continuing exactly where ``Session.to_dict()`` left it."""
+        return Session.from_dict(self, state)
+
+    # -- turns -------------------------------------------------------------------------
+
+    def _values(self, session: Session, slots: dict[str, list[str]], last: str) -> dict[str, str]:
+        values = {k: "、".join(v) for k, v in slots.items() if v}
+        values["customer"] = session.customer or _first(slots.get("contact"))
+        values["echo"] = reflect(last) if last else ""
+        return values
+
+    def _conditions(self, rule: Rule, step: Step, signals: set[str], slots: dict[str, list[str]],
+                    prev: tuple[str, ...]) -> str:
+        """"" when the rule applies, else the first reason it does not (in Chinese)."""
+        if rule.steps is not None and step not in rule.steps:
+            return f"步骤不符（需要 {'/'.join(s.value for s in rule.steps)}）"
+        missing = rule.signals - signals
+        if missing:
+            return f"缺少信号 {', '.join(sorted(missing))}"
+        if rule.any_signals and not (rule.any_signals & signals):
+            return f"没有信号 {'/'.join(sorted(rule.any_signals))} 之一"
+        bad = rule.not_signals & signals
+        if bad:
+            return f"出现了排除的信号 {', '.join(sorted(bad))}"
+        unset = [s for s in rule.slots if not slots.get(s)]
+        if unset:
+            return f"槽位未填 {', '.join(sorted(unset))}"
+        filled = [s for s in rule.no_slots if slots.get(s)]
+        if filled:
+            return f"槽位已填 {', '.join(sorted(filled))}"
+        if rule.after and not (rule.after & set(prev)):
+            return f"上一步不是 {'/'.join(sorted(rule.after))}"
+        if rule.not_after and (rule.not_after & set(prev)):
+            return f"上一步是 {'/'.join(sorted(rule.not_after & set(prev)))}"
+        return ""
+
+    def _candidates(self, step: Step, signals: Iterable[str]) -> list[Rule]:
+        seen: dict[str, Rule] = {}
+        for sig in signals:
+            for r in self._by_signal.get(sig, ()):
+                seen[r.id] = r
+        for r in self._by_step.get(step, ()):
+            seen[r.id] = r
+        for r in self._by_step.get(None, ()):
+            seen[r.id] = r
+        return sorted(seen.values(), key=Rule.sort_key)
+
+    def _decide(self, session: Session, a: Analysis, explain: bool = False
+                ) -> tuple[Rule, str, dict[str, list[str]], list[Candidate]]:
+        slots = _merge(session.slots, a.slots, self._packset)
+        signals = set(a.signals)
+        last = to_simplified(a.norm.original)
+        values = self._values(session, slots, last)
+        winner: tuple[Rule, str] | None = None
+        report: list[Candidate] = []
+        for rule in self._candidates(session.step, signals):
+            if winner is not None and not explain:
+                break
+            reason = self._conditions(rule, session.step, signals, slots, session.prev)
+            text = ""
+            if not reason:
+                text = _pick(rule, values, session.fired.get(rule.id, 0))
+                if not text:
+                    reason = "回复模板所需的槽位未填"
+            if not reason and winner is not None:
+                reason = "优先级较低（排在胜出规则之后）"
+            if explain:
+                report.append(Candidate(rule.id, rule.priority, rule.specificity, reason))
+            if not reason:
+                winner = (rule, text)
+        if winner is None:
+            # compose() refuses pack sets without a fallback rule for every step, so this
+            # is reached only if a pack set was built by hand.
+            raise RuntimeError(f"no rule answers step {session.step.value}")
+        return winner[0], winner[1], slots, report
+
+    def _hear(self, session: Session, text: str) -> Suggestion:
+        norm = normalise(text)
+        a = self.matching.analyse(norm)
+        return self._apply(session, a)
+
+    def _apply(self, session: Session, a: Analysis) -> Suggestion:
+        rule, line, slots, _ = self._decide(session, a)
+        if a.norm.script:
+            session.script = a.norm.script
+        elif _has_cjk(a.norm.original) and to_traditional(a.norm.original) != a.norm.original:
+            session.script = "hans"  # clearly simplified: answer in simplified again
+        for name, value in rule.set_slots:
+            slots[name] = [value]
+        for name in rule.clear_slots:
+            slots.pop(name, None)
+        session.slots = slots
+        values = self._values(session, slots, to_simplified(a.norm.original))
+        why = rule.why.render(values)
+        nxt = rule.next or session.step
+        session.step = nxt
+        if nxt not in session.reached:
+            session.reached.append(nxt)
+        session.turn += 1
+        session.prev = (rule.id, *sorted(rule.tags))
+        session.fired[rule.id] = session.fired.get(rule.id, 0) + 1
+        session.last = to_simplified(a.norm.original)[:MAX_SLOT_CHARS * 4]
+        if session.script == "hant":
+            line, why = to_traditional(line), to_traditional(why)
+        s = Suggestion(
+            step=nxt, text=line, why=why, signals=tuple(sorted(a.signals)), rule=rule.id,
+            slots={k: "、".join(v) for k, v in slots.items()}, trimmed=a.norm.trimmed,
+        )
+        session.last_suggestion = s
+        return s
+
+    def _say(self, session: Session, text: str) -> Feedback:
+        norm = normalise(text)
+        a = self.matching.analyse(norm, moves=True)
+        moves = self._packset.moves
+        seen = tuple(sorted(a.signals))
+        step_before = session.step
+        expected = session.last_suggestion.step if session.last_suggestion else step_before
+        moved = [moves[m].step for m in seen if moves[m].step is not None]
+        if "open_question" in seen:
+            qtype = "open"
+        elif "closed_question" in seen or norm.original.rstrip().endswith(("?", "？")):
+            qtype = "closed"
+        else:
+            qtype = "none"
+        red = tuple(f"{moves[m].title}：{moves[m].note}" for m in seen if moves[m].red_line)
+        commanding = "command" in seen
+        reflected = "reflect" in seen or (bool(session.last) and overlap(norm.original, session.last) >= 0.5)
+        notes: list[str] = [moves[m].note for m in seen if moves[m].note and not moves[m].red_line]
+        fits = (expected in moved) if moved else (qtype == "open" and expected in (
+            Step.INVESTIGATE, Step.ANALYSE, Step.COMMUNICATE))
+        if expected == Step.REPEAT and reflected:
+            fits = True
+        if len(norm.original) > 80:
+            notes.append("一次说得太长：多问少讲，把话轮交给客户（深入性原则靠倾听）。")
+        if red or commanding:
+            fits = False
+        if moved:
+            session.step = moved[-1]
+            if session.step not in session.reached:
+                session.reached.append(session.step)
+        session.prev = tuple(dict.fromkeys((*session.prev, *seen)))
+        better = ""
+        if not fits and session.last_suggestion is not None:
+            better = session.last_suggestion.text
+        if session.script == "hant":
+            notes = [to_traditional(n) for n in notes]
+            red = tuple(to_traditional(r) for r in red)
+        return Feedback(
+            question_type=qtype, moves=seen, step=session.step, fits_step=fits,
+            red_lines=red, commanding=commanding, reflected=reflected,
+            length=len(norm.original), notes=tuple(notes), better=better,
+        )
+
+    def explain(self, text: str, session: Session | None = None) -> Explanation:
+        """What the engine reads in ``text`` and which rule answers it, step by step."""
+        base = session if session is not None else self.session()
+        probe = self.restore(base.to_dict())
+        probe.last_suggestion = base.last_suggestion
+        norm = normalise(text)
+        a = self.matching.analyse(norm)
+        rule, _, _, report = self._decide(probe, a, explain=True)
+        suggestion = self._apply(probe, a)
+        return Explanation(
+            original=norm.original, normalised=norm.text,
+            tokens=tuple(t for t, _, _ in a.tokens if t.strip()),
+            signals=dict(a.signals), suppressed=dict(a.vetoed), slots=dict(a.slots),
+            step_before=base.step, candidates=tuple(report), winner=rule.id, suggestion=suggestion,
+        )
+
+
+def _first(values: list[str] | None) -> str:
+    return values[0] if values else ""
+
+
+def _has_cjk(text: str) -> bool:
+    return any("\u4e00" <= ch <= "\u9fff" for ch in text)
+
+
+def _merge(old: dict[str, list[str]], new: dict[str, list[str]], packset: PackSet) -> dict[str, list[str]]:
+    out = {k: list(v) for k, v in old.items()}
+    for k, values in new.items():
+        values = [v[:MAX_SLOT_CHARS] for v in values]
+        if packset.slots[k].multi:
+            merged = out.get(k, []) + [v for v in values if v not in out.get(k, [])]
+            out[k] = merged[-MAX_SLOT_VALUES:]
+        else:
+            out[k] = [values[-1]]
+    return out
+
+
+def _pick(rule: Rule, values: dict[str, str], fired: int) -> str:
+    """The variant to say: rotate through those whose slots are all known."""
+    usable = [t for t in rule.say if all(values.get(n) for n in t.names if n != "customer")]
+    if not usable:
+        return ""
+    # Variants that use more of what is known are more specific: prefer them, and rotate
+    # among equals so a rule that fires twice does not repeat itself word for word.
+    most = max(len(t.names) for t in usable)
+    usable = [t for t in usable if len(t.names) == most]
+    text = usable[fired % len(usable)].render(values)
+    text = _DOUBLE_PUNCT.sub(r"\1", text)
+    return _LEADING_PUNCT.sub("", text).strip()

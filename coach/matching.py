@@ -1,0 +1,303 @@
+"""Matching: tokens, keyword occurrences, negation, signals, moves and slots of one utterance."""
+
+from __future__ import annotations
+
+import bisect
+import re
+from dataclasses import dataclass, field
+from typing import Any, Iterable
+
+from .extract import extract_dates, extract_numbers, extract_people
+from .pack import Matcher, PackSet
+from .text import Normalised
+
+# A keyword made only of these characters can be a jieba token; anything else (emoji,
+# symbols) is looked for as a plain substring.
+_WORDLIKE = re.compile(r"^[\u4e00-\u9fffa-z0-9+#&._%\-]+$")
+#: Words in a conjunction must all fall within this many characters.
+CONJUNCTION_WINDOW = 16
+#: How many tokens before a keyword are checked for a negator.
+NEGATION_LOOKBACK = 2
+
+
+@dataclass(frozen=True)
+class Occ:
+    """One place a keyword occurs in the normalised text."""
+
+    start: int
+    end: int
+    negated: bool
+
+
+@dataclass(frozen=True)
+class _CompiledMatcher:
+    any: tuple[tuple[frozenset[str], ...], ...]
+    all: tuple[frozenset[str], ...]
+    none: tuple[tuple[frozenset[str], ...], ...]
+    phrases: tuple[str, ...]
+    patterns: tuple[re.Pattern[str], ...]
+    negatable: bool
+
+
+@dataclass
+class Analysis:
+    """Everything the engine read from one utterance. ``explain`` shows it."""
+
+    norm: Normalised
+    tokens: list[tuple[str, int, int]]
+    occurrences: dict[str, list[Occ]]
+    signals: dict[str, list[str]] = field(default_factory=dict)  # id → keywords that fired
+    vetoed: dict[str, list[str]] = field(default_factory=dict)  # id → words that vetoed or negated
+    slots: dict[str, list[str]] = field(default_factory=dict)  # id → values found
+
+
+class Matching:
+    """The compiled, read-only matching tables of one PackSet; shared by all sessions."""
+
+    def __init__(self, packset: PackSet, tokenizer: Any) -> None:
+        self.tk = tokenizer
+        self.freq = tokenizer.FREQ
+        syn: dict[str, set[str]] = {}
+        for head, words in packset.synonyms:
+            group = {head, *words}
+            for w in group:
+                syn.setdefault(w, set()).update(group)
+        self._syn = syn
+        self.negators = frozenset(packset.negators)
+        self.signals = {sid: self._compile(s.match) for sid, s in packset.signals.items()}
+        self.moves = {mid: self._compile(m.match) for mid, m in packset.moves.items()}
+        self.slots = packset.slots
+        # keyword → the signals / moves whose matchers name it: the index that keeps the
+        # cost of a turn independent of how many signals a pack set has.
+        self.kw_signals: dict[str, set[str]] = {}
+        self.kw_moves: dict[str, set[str]] = {}
+        self.always_signals: list[str] = []  # those with phrases or patterns
+        self.always_moves: list[str] = []
+        for table, index, always in ((self.signals, self.kw_signals, self.always_signals),
+                                     (self.moves, self.kw_moves, self.always_moves)):
+            for sid, cm in table.items():
+                for alt in cm.any:
+                    for k in alt[0]:  # the first word of an alternative is enough to index it
+                        index.setdefault(k, set()).add(sid)
+                if not cm.any and cm.all:
+                    for k in cm.all[0]:
+                        index.setdefault(k, set()).add(sid)
+                if cm.phrases or cm.patterns:
+                    always.append(sid)
+        self.slot_keywords: dict[str, list[tuple[str, str]]] = {}
+        for slot in packset.slots.values():
+            for kw, value in slot.keywords:
+                for k in self._expand(kw):
+                    self.slot_keywords.setdefault(k, []).append((slot.id, value))
+        words = set(self.kw_signals) | set(self.kw_moves) | set(self.slot_keywords)
+        for table in (self.signals, self.moves):
+            for cm in table.values():
+                for group in [*(g for alt in cm.any for g in alt), *cm.all, *(g for alt in cm.none for g in alt)]:
+                    words |= group
+        self.phrase_words = {w for w in words if not _WORDLIKE.match(w)}
+        self.token_words = words - self.phrase_words
+        self.max_len = max((len(w) for w in self.token_words), default=1)
+
+    def _expand(self, word: str) -> frozenset[str]:
+        return frozenset(self._syn.get(word, {word}) | {word})
+
+    def _compile(self, m: Matcher) -> _CompiledMatcher:
+        return _CompiledMatcher(
+            any=tuple(tuple(self._expand(k) for k in alt) for alt in m.any),
+            all=tuple(self._expand(k) for k in m.all),
+            none=tuple(tuple(self._expand(k) for k in alt) for alt in m.none),
+            phrases=m.phrases,
+            patterns=m.patterns,
+            negatable=m.negatable,
+        )
+
+    # -- reading one utterance ---------------------------------------------------------
+
+    def tokenize(self, text: str) -> list[tuple[str, int, int]]:
+        return list(self.tk.tokenize(text)) if text else []
+
+    def analyse(self, norm: Normalised, *, moves: bool = False) -> Analysis:
+        """Read one utterance: keyword occurrences, then signals (or moves) and slots."""
+        text = norm.text
+        tokens = self.tokenize(text)
+        occ = self._occurrences(text, tokens)
+        a = Analysis(norm, tokens, occ)
+        table = self.moves if moves else self.signals
+        index = self.kw_moves if moves else self.kw_signals
+        always = self.always_moves if moves else self.always_signals
+        candidates: set[str] = set(always)
+        for k in occ:
+            hit = index.get(k)
+            if hit:
+                candidates |= hit
+        clause_list = text.split(" ") if text else []
+        for sid in sorted(candidates):
+            fired = self._evaluate(table[sid], occ, text, clause_list, a, sid)
+            if fired:
+                a.signals[sid] = fired
+        if not moves:
+            a.slots = self._slots(text, clause_list, occ, norm)
+        return a
+
+    def _occurrences(self, text: str, tokens: list[tuple[str, int, int]]) -> dict[str, list[Occ]]:
+        words = self.token_words
+        found: dict[str, list[tuple[int, int]]] = {}
+        n = len(tokens)
+        max_len = self.max_len
+        for i in range(n):
+            w, s, e = tokens[i]
+            if w == " ":
+                continue
+            # Whole tokens and runs of tokens (不+需要 → 不需要), never crossing a clause.
+            j, cat = i, w
+            while True:
+                if cat in words:
+                    found.setdefault(cat, []).append((s, tokens[j][2]))
+                j += 1
+                if j >= n or tokens[j][0] == " ":
+                    break
+                cat += tokens[j][0]
+                if len(cat) > max_len:
+                    break
+            # Words jieba merged into a longer token (考虑 in 考虑一下, 售后 in 售后服务),
+            # found the way its search mode finds them: dictionary words inside the token.
+            if len(w) > 2:
+                for size in (2, 3):
+                    for k in range(len(w) - size + 1):
+                        sub = w[k:k + size]
+                        if sub in words and self.freq.get(sub):
+                            found.setdefault(sub, []).append((s + k, s + k + size))
+        for p in self.phrase_words:
+            start = text.find(p)
+            while start != -1:
+                found.setdefault(p, []).append((start, start + len(p)))
+                start = text.find(p, start + 1)
+        starts = [t[1] for t in tokens]
+        out: dict[str, list[Occ]] = {}
+        for word, spans in found.items():
+            out[word] = [Occ(s, e, self._negated(s, tokens, starts)) for s, e in dict.fromkeys(spans)]
+        return out
+
+    def _negated(self, start: int, tokens: list[tuple[str, int, int]], starts: list[int]) -> bool:
+        # The tokens ending at or before `start`, back to the clause boundary.
+        i = bisect.bisect_right(starts, start) - 1
+        if i >= 0 and tokens[i][1] < start:
+            # The keyword starts inside token i (a merged word): look at its own head too.
+            head = tokens[i][0][: start - tokens[i][1]]
+            if head in self.negators or head[-1:] in self.negators:
+                return True
+        i = i - 1 if i >= 0 and tokens[i][1] == start else i
+        for _ in range(NEGATION_LOOKBACK):
+            if i < 0:
+                return False
+            w = tokens[i][0]
+            if w == " ":
+                return False
+            if w in self.negators:
+                return True
+            i -= 1
+        return False
+
+    def _present(self, group: frozenset[str], occ: dict[str, list[Occ]], negatable: bool) -> list[tuple[str, Occ]]:
+        out = []
+        for k in group:
+            for o in occ.get(k, ()):
+                if not (negatable and o.negated):
+                    out.append((k, o))
+        return out
+
+    def _conj(self, alt: tuple[frozenset[str], ...], occ: dict[str, list[Occ]], negatable: bool) -> list[str] | None:
+        """The words of a conjunction if every part occurs, all within the window."""
+        parts = [self._present(g, occ, negatable) for g in alt]
+        if not all(parts):
+            return None
+        if len(parts) == 1:
+            return [parts[0][0][0]]
+        # Try each occurrence of the first part as an anchor; the window must hold them all.
+        for k0, o0 in parts[0]:
+            chosen = [k0]
+            lo, hi = o0.start, o0.end
+            ok = True
+            for p in parts[1:]:
+                best = min(p, key=lambda kv: abs(kv[1].start - o0.start))
+                lo, hi = min(lo, best[1].start), max(hi, best[1].end)
+                chosen.append(best[0])
+            if hi - lo <= CONJUNCTION_WINDOW and ok:
+                return chosen
+        return None
+
+    def _evaluate(self, cm: _CompiledMatcher, occ: dict[str, list[Occ]], text: str,
+                  clause_list: list[str], a: Analysis, sid: str) -> list[str]:
+        fired: list[str] = []
+        for alt in cm.any:
+            got = self._conj(alt, occ, cm.negatable)
+            if got:
+                fired.append("+".join(got))
+        for p in cm.phrases:
+            if p in text:
+                fired.append(p)
+        for pat in cm.patterns:
+            for clause in clause_list:
+                m = pat.search(clause)
+                if m:
+                    fired.append(m.group(0))
+                    break
+        if not fired and cm.any:
+            # Say why a signal whose keyword was there did not fire: negation.
+            neg = [k for alt in cm.any for g in alt for k in g if occ.get(k) and all(o.negated for o in occ[k])]
+            if neg:
+                a.vetoed[sid] = [f"{k}(否定)" for k in neg]
+        if (cm.any or cm.phrases or cm.patterns) and not fired:
+            return []
+        for group in cm.all:
+            present = self._present(group, occ, cm.negatable)
+            if not present:
+                return []
+            if not (cm.any or cm.phrases or cm.patterns):
+                fired.append(present[0][0])
+        for alt in cm.none:
+            got = self._conj(alt, occ, False)
+            if got:
+                a.vetoed[sid] = ["+".join(got)]
+                return []
+        return fired
+
+    def _slots(self, text: str, clause_list: list[str], occ: dict[str, list[Occ]],
+               norm: Normalised) -> dict[str, list[str]]:
+        out: dict[str, list[str]] = {}
+
+        def add(sid: str, value: str) -> None:
+            value = value.strip()
+            if value and value not in out.setdefault(sid, []):
+                out[sid].append(value)
+
+        hits = []
+        for k, occs in occ.items():
+            for sid, value in self.slot_keywords.get(k, ()):
+                live = [o for o in occs if not o.negated]
+                if live:
+                    hits.append((live[0].start, sid, value))
+        for _, sid, value in sorted(hits):
+            add(sid, value)
+        for slot in self.slots.values():
+            for pat in slot.patterns:
+                for clause in clause_list:
+                    for m in pat.finditer(clause):
+                        value = m.groupdict().get("value") or m.group(0)
+                        add(slot.id, value)
+            for name in slot.extract:
+                if name == "person":
+                    for v in extract_people(norm.text):
+                        add(slot.id, v)
+                elif name == "number":
+                    for v in extract_numbers(norm.text):
+                        add(slot.id, v)
+                elif name == "date":
+                    for v in extract_dates(norm.text):
+                        add(slot.id, v)
+        return {k: v for k, v in out.items() if v}
+
+
+def detect_words(m: Matching, words: Iterable[str]) -> dict[str, list[str]]:
+    """How the tokenizer splits each word: used by lint to find keywords it would split."""
+    return {w: [t for t in m.tk.lcut(w) if t.strip()] for w in words}

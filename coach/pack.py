@@ -1,0 +1,861 @@
+"""Rule packs: YAML files read, validated as a whole, and composed into frozen objects."""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable
+
+from .errors import PackError, Problem
+from .extract import PERSON_PATTERN
+from .numerals import NUMBER_PATTERN
+from .steps import Step
+from .template import Template
+from .yamlsafe import MAX_FILE_BYTES, LDict, LList, Pos, YamlProblem, load_located
+
+#: Names every template may use besides the slots.
+BUILTIN_NAMES = ("customer", "echo")
+#: Words that, right before a keyword in the same clause, negate it.
+DEFAULT_NEGATORS = ("不是", "并不是", "也不是", "倒不是", "并非", "不算", "谈不上", "说不上",
+                    "不", "没", "没有", "别", "未", "无")
+SLOT_TYPES = ("text", "number", "money", "person", "date")
+EXTRACTORS = ("person", "number", "date")
+#: Macros usable inside patterns.
+PATTERN_MACROS = {
+    "number": NUMBER_PATTERN,
+    "person": PERSON_PATTERN,
+}
+#: A pattern may not be longer than this: long regexes are where backtracking hides.
+MAX_PATTERN_CHARS = 200
+
+
+@dataclass(frozen=True)
+class Where:
+    """Where a definition was written."""
+
+    path: str
+    line: int
+    col: int = 1
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}"
+
+
+@dataclass(frozen=True)
+class Matcher:
+    """Keyword sets with any / all / none, plus phrases and patterns: how a signal is found.
+
+    ``any`` holds alternatives; an alternative is one keyword or several that must all
+    occur close together (a conjunction). ``all`` must each occur too; one hit from
+    ``none`` vetoes the match.
+    """
+
+    any: tuple[tuple[str, ...], ...] = ()
+    all: tuple[str, ...] = ()
+    none: tuple[tuple[str, ...], ...] = ()
+    phrases: tuple[str, ...] = ()
+    patterns: tuple[re.Pattern[str], ...] = ()
+    negatable: bool = True
+
+    def keywords(self) -> set[str]:
+        out = {k for alt in self.any for k in alt} | set(self.all)
+        out |= {k for alt in self.none for k in alt}
+        return out
+
+
+@dataclass(frozen=True)
+class SignalDef:
+    """A signal: something a customer's utterance shows (``no_need``, ``agree`` …)."""
+
+    id: str
+    title: str
+    match: Matcher
+    where: Where
+
+
+@dataclass(frozen=True)
+class MoveDef:
+    """A move: something a salesperson's line does (an open question, a probe …)."""
+
+    id: str
+    title: str
+    match: Matcher
+    step: Step | None  # the step the conversation is in once the salesperson does this
+    note: str  # shown in feedback when the move is seen
+    red_line: bool
+    where: Where
+
+
+@dataclass(frozen=True)
+class SlotDef:
+    """A fact about the customer that utterances fill (``pain``, ``budget`` …)."""
+
+    id: str
+    title: str
+    type: str
+    multi: bool
+    keywords: tuple[tuple[str, str], ...]  # (keyword, value)
+    patterns: tuple[re.Pattern[str], ...]
+    extract: tuple[str, ...]
+    where: Where
+
+
+@dataclass(frozen=True)
+class Rule:
+    """When the conditions hold, suggest one of ``say`` and move to ``next``."""
+
+    id: str
+    steps: frozenset[Step] | None  # None: any step
+    signals: frozenset[str]  # all present
+    any_signals: frozenset[str]  # at least one present (when not empty)
+    not_signals: frozenset[str]
+    slots: frozenset[str]  # set
+    no_slots: frozenset[str]  # unset
+    after: frozenset[str]  # previous move: rule id, rule tag or salesperson move id
+    not_after: frozenset[str]
+    say: tuple[Template, ...]
+    why: Template
+    next: Step | None  # None: stay
+    priority: int
+    tags: frozenset[str]
+    set_slots: tuple[tuple[str, str], ...]
+    clear_slots: tuple[str, ...]
+    pack_index: int
+    position: int
+    where: Where
+
+    @property
+    def specificity(self) -> int:
+        """How many conditions the rule has: the first tie-break after priority."""
+        return (
+            (1 if self.steps is not None else 0) + len(self.signals) + (1 if self.any_signals else 0)
+            + len(self.not_signals) + len(self.slots) + len(self.no_slots)
+            + (1 if self.after else 0) + len(self.not_after)
+        )
+
+    def sort_key(self) -> tuple[int, int, int, int]:
+        """Smaller wins: priority, then specificity, then the later pack, then file order."""
+        return (-self.priority, -self.specificity, -self.pack_index, self.position)
+
+
+@dataclass(frozen=True)
+class PackInfo:
+    id: str
+    title: str
+    path: str
+    version: str
+
+
+@dataclass(frozen=True)
+class PackSet:
+    """Every pack of a Coach, composed: what the engine runs on. Immutable."""
+
+    packs: tuple[PackInfo, ...]
+    dictionary: tuple[tuple[str, int | None], ...]
+    synonyms: tuple[tuple[str, tuple[str, ...]], ...]
+    negators: tuple[str, ...]
+    signals: dict[str, SignalDef]
+    moves: dict[str, MoveDef]
+    slots: dict[str, SlotDef]
+    rules: tuple[Rule, ...]
+    flow: dict[Step, frozenset[Step]]
+    fingerprint: str
+    warnings: tuple[Problem, ...] = field(default=())
+
+
+# ---------------------------------------------------------------------------------------
+# Reading
+
+
+_KEYS_TOP = ("pack", "dictionary", "synonyms", "negators", "signals", "moves", "slots",
+             "rules", "flow")
+_KEYS_PACK = ("id", "title", "version", "description", "requires", "language")
+_KEYS_MATCH = ("title", "description", "any", "all", "none", "phrases", "patterns",
+               "negatable", "replace")
+_KEYS_MOVE = _KEYS_MATCH + ("step", "note", "red_line")
+_KEYS_SLOT = ("title", "description", "type", "multi", "keywords", "patterns", "extract")
+_KEYS_RULE = ("id", "when", "say", "why", "next", "priority", "tags", "set", "clear",
+              "description")
+_KEYS_WHEN = ("step", "signals", "any_signals", "not_signals", "slots", "no_slots",
+              "after", "not_after")
+_ID = re.compile(r"^[a-z][a-z0-9_.\-]*$")
+_STEP_IDS = [s.value for s in Step]
+
+
+def bundled_dir() -> Path:
+    """The folder holding the bundled packs (installed as ``coach/_rules``)."""
+    here = Path(__file__).resolve().parent
+    installed = here / "_rules"
+    if installed.is_dir():
+        return installed
+    return here.parent / "rules"
+
+
+def bundled_packs() -> dict[str, Path]:
+    """Bundled pack id → file. The id is the file name without ``.yaml``."""
+    root = bundled_dir()
+    found = {p.stem: p for p in sorted(root.glob("*.yaml"))}
+    optional = root / "optional"
+    if optional.is_dir():
+        found.update({p.stem: p for p in sorted(optional.glob("*.yaml"))})
+    return found
+
+
+def resolve(sources: Iterable[str | Path] | None) -> tuple[list[Path], list[Problem]]:
+    """Pack names, files and folders → the files to read, in order."""
+    if sources is None:
+        sources = ["default"]
+    if isinstance(sources, (str, Path)):
+        sources = [sources]
+    files: list[Path] = []
+    problems: list[Problem] = []
+    bundled = bundled_packs()
+    for src in sources:
+        p = Path(src)
+        if p.is_dir():
+            found = sorted(p.glob("*.yaml")) + sorted(p.glob("*.yml"))
+            if not found:
+                problems.append(Problem(str(p), 0, 0, "E002", "folder holds no .yaml pack",
+                                        "point at a pack file or a folder of them"))
+            files.extend(found)
+        elif p.is_file():
+            files.append(p)
+        elif isinstance(src, str) and src in bundled:
+            files.append(bundled[src])
+        else:
+            hint = "give a path to a .yaml file or folder, or a bundled pack id"
+            close = difflib.get_close_matches(str(src), list(bundled), n=1)
+            if close:
+                hint = f"did you mean the bundled pack '{close[0]}'?"
+            problems.append(Problem(str(src), 0, 0, "E002", "no such pack file, folder or id", hint))
+    # The same file twice would only duplicate every id.
+    unique: list[Path] = []
+    seen: set[Path] = set()
+    for f in files:
+        r = f.resolve()
+        if r not in seen:
+            seen.add(r)
+            unique.append(f)
+    return unique, problems
+
+
+class _Reader:
+    """Reads one pack file's data, recording problems instead of stopping at the first."""
+
+    def __init__(self, path: str, problems: list[Problem]) -> None:
+        self.path = path
+        self.problems = problems
+
+    def err(self, pos: Pos | None, code: str, message: str, hint: str = "") -> None:
+        line, col = (pos.line, pos.col) if pos else (0, 0)
+        self.problems.append(Problem(self.path, line, col, code, message, hint))
+
+    def where(self, pos: Pos | None) -> Where:
+        return Where(self.path, pos.line if pos else 0, pos.col if pos else 0)
+
+    def keys(self, data: LDict, allowed: tuple[str, ...], what: str) -> None:
+        for key in data:
+            if key not in allowed:
+                close = difflib.get_close_matches(str(key), allowed, n=1)
+                hint = f"did you mean '{close[0]}'?" if close else "allowed: " + ", ".join(allowed)
+                self.err(data.pos.get(key), "E101", f"unknown key '{key}' in {what}", hint)
+
+    def mapping(self, value: Any, pos: Pos | None, what: str) -> LDict | None:
+        if value is None:
+            return None
+        if not isinstance(value, dict):
+            self.err(pos, "E102", f"{what} must be a mapping (key: value), not {_kind(value)}")
+            return None
+        return value  # type: ignore[return-value]
+
+    def strings(self, value: Any, pos: Pos | None, what: str) -> list[tuple[str, Pos | None]]:
+        """A string or list of strings, each with its position."""
+        if value is None:
+            return []
+        if isinstance(value, str):
+            return [(value, pos)]
+        if isinstance(value, list):
+            out = []
+            for i, item in enumerate(value):
+                ipos = value.pos[i] if isinstance(value, LList) else pos
+                if isinstance(item, (str, int, float)) and not isinstance(item, bool):
+                    out.append((str(item), ipos))
+                else:
+                    self.err(ipos, "E102", f"{what} must list text, not {_kind(item)}")
+            return out
+        self.err(pos, "E102", f"{what} must be text or a list of text, not {_kind(value)}")
+        return []
+
+    def text(self, value: Any, pos: Pos | None, what: str, required: bool = False) -> str:
+        if value is None:
+            if required:
+                self.err(pos, "E103", f"{what} is required")
+            return ""
+        if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+            self.err(pos, "E102", f"{what} must be text, not {_kind(value)}")
+            return ""
+        return str(value)
+
+    def boolean(self, value: Any, pos: Pos | None, what: str, default: bool) -> bool:
+        if value is None:
+            return default
+        if not isinstance(value, bool):
+            self.err(pos, "E102", f"{what} must be true or false, not {_kind(value)}")
+            return default
+        return value
+
+    def ident(self, value: Any, pos: Pos | None, what: str) -> str | None:
+        text = self.text(value, pos, what, required=True)
+        if not text:
+            return None
+        if not _ID.match(text):
+            self.err(pos, "E105", f"{what} '{text}' is not a valid id",
+                     "use lower-case ASCII letters, digits, '_', '.' or '-', starting with a letter")
+            return None
+        return text
+
+    def pattern(self, text: str, pos: Pos | None, what: str) -> re.Pattern[str] | None:
+        if len(text) > MAX_PATTERN_CHARS:
+            self.err(pos, "E114", f"{what} is longer than {MAX_PATTERN_CHARS} characters",
+                     "split it into several shorter patterns")
+            return None
+        if re.search(r"\\[1-9]|\(\?[=!<]|\(\?P=", text):
+            self.err(pos, "E114", f"{what} uses a back-reference or look-around",
+                     "patterns allow groups, classes, alternation and counted repeats only")
+            return None
+        # Nested unbounded repeats such as (a+)+ are the classic catastrophic backtrack.
+        if re.search(r"\([^()]*[+*][^()]*\)[+*{]", text):
+            self.err(pos, "E114", f"{what} nests one repeat inside another",
+                     "write it without a repeated group that itself repeats, e.g. (ab)+ not (a+b)+")
+            return None
+        expanded = text
+        for name, macro in PATTERN_MACROS.items():
+            expanded = expanded.replace("{" + name + "}", macro)
+        try:
+            return re.compile(expanded)
+        except re.error as exc:
+            self.err(pos, "E114", f"{what} is not a valid pattern: {exc}",
+                     "patterns are Python regular expressions; escape ( ) [ ] ? * + with \\")
+            return None
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    if value is None:
+        return "nothing"
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, (int, float)):
+        return "a number"
+    return "text"
+
+
+@dataclass
+class _RawPack:
+    """One file read, not yet cross-checked against the others."""
+
+    path: str
+    info: PackInfo | None
+    requires: list[tuple[str, Pos | None]]
+    dictionary: list[tuple[str, int | None, Pos | None]]
+    synonyms: dict[str, list[str]]
+    negators: list[str] | None
+    signals: list[tuple[str, SignalDef, bool, Pos | None]]
+    moves: list[tuple[str, MoveDef, Pos | None]]
+    slots: list[tuple[str, SlotDef, Pos | None]]
+    rules: list[tuple[LDict, Pos | None]]
+    flow: list[tuple[str, list[tuple[str, Pos | None]], Pos | None]]
+    digest: str
+
+
+def read_file(path: Path, problems: list[Problem]) -> _RawPack | None:
+    """Read one pack file; append every problem found to ``problems``."""
+    spath = str(path)
+    r = _Reader(spath, problems)
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            r.err(None, "E002", f"file is {size} bytes, more than the {MAX_FILE_BYTES} allowed",
+                  "split the pack into several files")
+            return None
+        raw = path.read_bytes()
+    except OSError as exc:
+        r.err(None, "E002", f"cannot read file: {exc.strerror or exc}")
+        return None
+    try:
+        source = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        r.err(None, "E001", f"file is not UTF-8 (byte {exc.start})", "save it as UTF-8")
+        return None
+    try:
+        data = load_located(source)
+    except YamlProblem as exc:
+        r.err(exc.pos, "E001", exc.message, exc.hint)
+        return None
+    if data is None:
+        data = LDict()
+        data.pos, data.at = {}, Pos(1, 1)
+    if not isinstance(data, LDict):
+        r.err(Pos(1, 1), "E010", "a pack must be a mapping at the top level",
+              "start with 'pack:' then 'signals:', 'slots:', 'rules:' …")
+        return None
+    r.keys(data, _KEYS_TOP, "the pack")
+    rp = _RawPack(spath, None, [], [], {}, None, [], [], [], [], [],
+                  hashlib.sha1(raw).hexdigest())
+
+    meta = r.mapping(data.get("pack"), data.pos.get("pack"), "'pack'")
+    if meta is None:
+        r.err(data.pos.get("pack", Pos(1, 1)), "E103", "the 'pack' header is missing",
+              "add 'pack: {id: my_pack, title: …}' at the top")
+    else:
+        r.keys(meta, _KEYS_PACK, "'pack'")
+        pid = r.ident(meta.get("id"), meta.pos.get("id", meta.at), "pack id")
+        title = r.text(meta.get("title"), meta.pos.get("title"), "pack title")
+        version = r.text(meta.get("version"), meta.pos.get("version"), "pack version")
+        rp.requires = r.strings(meta.get("requires"), meta.pos.get("requires"), "requires")
+        if pid:
+            rp.info = PackInfo(pid, title or pid, spath, version or "")
+
+    words = data.get("dictionary")
+    if words is not None:
+        if not isinstance(words, list):
+            r.err(data.pos.get("dictionary"), "E102", "'dictionary' must be a list of words")
+        else:
+            for i, item in enumerate(words):
+                ipos = words.pos[i]
+                if isinstance(item, str):
+                    rp.dictionary.append((_norm_kw(item), None, ipos))
+                elif isinstance(item, dict):
+                    r.keys(item, ("word", "freq"), "a dictionary entry")
+                    w = r.text(item.get("word"), ipos, "dictionary word", required=True)
+                    f = item.get("freq")
+                    if f is not None and (not isinstance(f, int) or isinstance(f, bool) or f < 1):
+                        r.err(item.pos.get("freq"), "E102", "freq must be a positive whole number")
+                        f = None
+                    if w:
+                        rp.dictionary.append((_norm_kw(w), f, ipos))
+                else:
+                    r.err(ipos, "E102", f"a dictionary entry must be a word, not {_kind(item)}")
+
+    syn = r.mapping(data.get("synonyms"), data.pos.get("synonyms"), "'synonyms'")
+    if syn is not None:
+        for key, value in syn.items():
+            vals = r.strings(value, syn.pos.get(key), f"synonyms of '{key}'")
+            rp.synonyms[_norm_kw(str(key))] = [_norm_kw(v) for v, _ in vals]
+
+    if "negators" in data:
+        rp.negators = [_norm_kw(v) for v, _ in r.strings(data["negators"], data.pos["negators"], "negators")]
+
+    for section, keys in (("signals", _KEYS_MATCH), ("moves", _KEYS_MOVE)):
+        block = r.mapping(data.get(section), data.pos.get(section), f"'{section}'")
+        if block is None:
+            continue
+        for sid, spec in block.items():
+            spos = block.pos.get(sid)
+            ok_id = r.ident(sid, spos, section[:-1] + " id")
+            spec = r.mapping(spec, spos, f"{section[:-1]} '{sid}'")
+            if spec is None or ok_id is None:
+                continue
+            r.keys(spec, keys, f"{section[:-1]} '{sid}'")
+            matcher = _read_matcher(r, spec, f"{section[:-1]} '{sid}'")
+            title = r.text(spec.get("title"), spec.pos.get("title"), "title") or sid
+            if section == "signals":
+                replace = r.boolean(spec.get("replace"), spec.pos.get("replace"), "replace", False)
+                rp.signals.append((sid, SignalDef(sid, title, matcher, r.where(spos)), replace, spos))
+            else:
+                step = _read_step(r, spec.get("step"), spec.pos.get("step"))
+                note = r.text(spec.get("note"), spec.pos.get("note"), "note")
+                red = r.boolean(spec.get("red_line"), spec.pos.get("red_line"), "red_line", False)
+                rp.moves.append((sid, MoveDef(sid, title, matcher, step, note, red, r.where(spos)), spos))
+
+    slots = r.mapping(data.get("slots"), data.pos.get("slots"), "'slots'")
+    if slots is not None:
+        for sid, spec in slots.items():
+            spos = slots.pos.get(sid)
+            ok_id = r.ident(sid, spos, "slot id")
+            if ok_id in BUILTIN_NAMES:
+                r.err(spos, "E106", f"slot id '{sid}' is a built-in template name",
+                      "choose another name; " + ", ".join(BUILTIN_NAMES) + " are reserved")
+                continue
+            spec = r.mapping(spec, spos, f"slot '{sid}'")
+            if spec is None or ok_id is None:
+                continue
+            r.keys(spec, _KEYS_SLOT, f"slot '{sid}'")
+            stype = r.text(spec.get("type"), spec.pos.get("type"), "type") or "text"
+            if stype not in SLOT_TYPES:
+                close = difflib.get_close_matches(stype, SLOT_TYPES, n=1)
+                r.err(spec.pos.get("type"), "E102", f"unknown slot type '{stype}'",
+                      f"did you mean '{close[0]}'?" if close else "one of " + ", ".join(SLOT_TYPES))
+            kws: list[tuple[str, str]] = []
+            kwspec = spec.get("keywords")
+            if isinstance(kwspec, dict):
+                for k, v in kwspec.items():
+                    value = r.text(v, kwspec.pos.get(k), f"value of keyword '{k}'") if v is not None else str(k)
+                    kws.append((_norm_kw(str(k)), value or str(k)))
+            elif isinstance(kwspec, list):
+                kws = [(_norm_kw(k), k) for k, _ in r.strings(kwspec, spec.pos.get("keywords"), "keywords")]
+            elif kwspec is not None:
+                r.err(spec.pos.get("keywords"), "E102", "keywords must map keyword → value, or list keywords")
+            pats = []
+            for ptxt, ppos in r.strings(spec.get("patterns"), spec.pos.get("patterns"), "patterns"):
+                pat = r.pattern(ptxt, ppos, "pattern")
+                if pat is not None:
+                    pats.append(pat)
+            extract = []
+            for name, epos in r.strings(spec.get("extract"), spec.pos.get("extract"), "extract"):
+                if name not in EXTRACTORS:
+                    close = difflib.get_close_matches(name, EXTRACTORS, n=1)
+                    r.err(epos, "E102", f"unknown extractor '{name}'",
+                          f"did you mean '{close[0]}'?" if close else "one of " + ", ".join(EXTRACTORS))
+                else:
+                    extract.append(name)
+            multi = r.boolean(spec.get("multi"), spec.pos.get("multi"), "multi", False)
+            title = r.text(spec.get("title"), spec.pos.get("title"), "title") or sid
+            rp.slots.append((sid, SlotDef(sid, title, stype, multi, tuple(kws), tuple(pats),
+                                          tuple(extract), r.where(spos)), spos))
+
+    rules = data.get("rules")
+    if rules is not None:
+        if not isinstance(rules, list):
+            r.err(data.pos.get("rules"), "E102", "'rules' must be a list of rules",
+                  "start each rule with '- id: …'")
+        else:
+            for i, item in enumerate(rules):
+                if not isinstance(item, dict):
+                    r.err(rules.pos[i], "E102", f"a rule must be a mapping, not {_kind(item)}")
+                    continue
+                rp.rules.append((item, rules.pos[i]))
+
+    flow = r.mapping(data.get("flow"), data.pos.get("flow"), "'flow'")
+    if flow is not None:
+        for step, targets in flow.items():
+            rp.flow.append((str(step), r.strings(targets, flow.pos.get(step), f"flow of '{step}'"),
+                            flow.pos.get(step)))
+    return rp
+
+
+def _norm_kw(word: str) -> str:
+    # Keywords go through the same folding as utterances, so authors may write
+    # traditional characters or full-width letters and still match.
+    from .text import normalise
+
+    return normalise(word).text.replace(" ", "")
+
+
+def _read_matcher(r: _Reader, spec: LDict, what: str) -> Matcher:
+    def alts(key: str) -> tuple[tuple[str, ...], ...]:
+        value = spec.get(key)
+        pos = spec.pos.get(key)
+        if value is None:
+            return ()
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list):
+            r.err(pos, "E102", f"'{key}' of {what} must be a list")
+            return ()
+        out = []
+        for i, item in enumerate(value):
+            ipos = value.pos[i] if isinstance(value, LList) else pos
+            if isinstance(item, list):
+                words = tuple(_norm_kw(w) for w, _ in r.strings(item, ipos, f"'{key}' of {what}"))
+            elif isinstance(item, (str, int)) and not isinstance(item, bool):
+                words = (_norm_kw(str(item)),)
+            else:
+                r.err(ipos, "E102", f"'{key}' of {what} must list keywords, not {_kind(item)}")
+                continue
+            words = tuple(w for w in words if w)
+            if not words:
+                r.err(ipos, "E107", f"empty keyword in '{key}' of {what}",
+                      "a keyword made only of punctuation or spaces never matches")
+                continue
+            out.append(words)
+        return tuple(out)
+
+    any_ = alts("any")
+    none = alts("none")
+    all_ = tuple(k for alt in alts("all") for k in alt)
+    phrases = tuple(_norm_kw(p) for p, _ in r.strings(spec.get("phrases"), spec.pos.get("phrases"), "phrases"))
+    pats = []
+    for ptxt, ppos in r.strings(spec.get("patterns"), spec.pos.get("patterns"), "patterns"):
+        pat = r.pattern(ptxt, ppos, "pattern")
+        if pat is not None:
+            pats.append(pat)
+    negatable = r.boolean(spec.get("negatable"), spec.pos.get("negatable"), "negatable", True)
+    if not (any_ or all_ or phrases or pats):
+        r.err(spec.at, "E103", f"{what} has nothing to match",
+              "give it 'any' keywords, 'all' keywords, 'phrases' or 'patterns'")
+    return Matcher(any_, all_, none, tuple(p for p in phrases if p), tuple(pats), negatable)
+
+
+def _read_step(r: _Reader, value: Any, pos: Pos | None) -> Step | None:
+    if value is None:
+        return None
+    text = str(value)
+    if text in _STEP_IDS:
+        return Step(text)
+    close = difflib.get_close_matches(text, _STEP_IDS, n=1)
+    r.err(pos, "E110", f"unknown step '{text}'",
+          f"did you mean '{close[0]}'?" if close else "steps: " + ", ".join(_STEP_IDS))
+    return None
+
+
+# ---------------------------------------------------------------------------------------
+# Composing
+
+
+def _known(r: _Reader, kind: str, name: str, known: Iterable[str], pos: Pos | None, code: str) -> bool:
+    known = list(known)
+    if name in known:
+        return True
+    close = difflib.get_close_matches(name, known, n=1)
+    hint = f"did you mean '{close[0]}'?" if close else f"define {kind} '{name}' or remove it"
+    r.err(pos, code, f"unknown {kind} '{name}'", hint)
+    return False
+
+
+def compose(raws: list[_RawPack], problems: list[Problem]) -> PackSet | None:
+    """Cross-check the packs and build the PackSet; later packs win (see docs)."""
+    signals: dict[str, SignalDef] = {}
+    moves: dict[str, MoveDef] = {}
+    slots: dict[str, SlotDef] = {}
+    dictionary: dict[str, int | None] = {}
+    synonyms: dict[str, list[str]] = {}
+    negators: list[str] | None = None
+    flow: dict[Step, set[Step]] = {}
+    pack_ids: dict[str, str] = {}
+
+    for raw in raws:
+        r = _Reader(raw.path, problems)
+        if raw.info:
+            if raw.info.id in pack_ids:
+                r.err(Pos(1, 1), "E104", f"pack id '{raw.info.id}' is also used by {pack_ids[raw.info.id]}",
+                      "give each pack its own id")
+            pack_ids[raw.info.id] = raw.path
+        for word, freq, _ in raw.dictionary:
+            dictionary[word] = freq
+        for key, vals in raw.synonyms.items():
+            synonyms.setdefault(key, [])
+            synonyms[key] += [v for v in vals if v not in synonyms[key]]
+        if raw.negators is not None:
+            negators = raw.negators
+        seen: dict[str, Pos | None] = {}
+        for sid, sdef, replace, pos in raw.signals:
+            # Later packs extend a signal's keywords unless they say replace: true.
+            if sid in signals and not replace:
+                old = signals[sid].match
+                new = sdef.match
+                merged = Matcher(old.any + new.any, old.all + new.all, old.none + new.none,
+                                 old.phrases + new.phrases, old.patterns + new.patterns,
+                                 new.negatable and old.negatable)
+                sdef = SignalDef(sid, sdef.title, merged, sdef.where)
+            signals[sid] = sdef
+        for sid, mdef, pos in raw.moves:
+            moves[sid] = mdef
+        for sid, sdef2, pos in raw.slots:
+            slots[sid] = sdef2
+        for step, targets, pos in raw.flow:
+            src = _read_step(r, step, pos)
+            for t, tpos in targets:
+                dst = _read_step(r, t, tpos)
+                if src and dst:
+                    flow.setdefault(src, set()).add(dst)
+        del seen
+
+    # Rules are read after every signal and slot of every pack is known, so a pack may
+    # refer to what an earlier or later pack defines.
+    rules: dict[str, Rule] = {}
+    tags: set[str] = set()
+    all_rule_items = []
+    position = 0
+    for pack_index, raw in enumerate(raws):
+        ids_here: dict[str, Pos | None] = {}
+        for item, pos in raw.rules:
+            all_rule_items.append((pack_index, raw, item, pos, position))
+            position += 1
+            rid = item.get("id")
+            if isinstance(rid, str):
+                if rid in ids_here:
+                    _Reader(raw.path, problems).err(
+                        item.pos.get("id", pos), "E104",
+                        f"rule id '{rid}' is used twice in this pack (first at line {ids_here[rid].line if ids_here[rid] else 0})",
+                        "give each rule its own id; to override a rule of another pack, put it in a later pack")
+                ids_here[rid] = item.pos.get("id", pos)
+            t = item.get("tags")
+            if isinstance(t, list):
+                tags |= {str(x) for x in t}
+            elif isinstance(t, str):
+                tags.add(t)
+    rule_ids = {item.get("id") for _, _, item, _, _ in all_rule_items if isinstance(item.get("id"), str)}
+    names = set(slots) | set(BUILTIN_NAMES)
+    for pack_index, raw, item, pos, position in all_rule_items:
+        rule = _read_rule(_Reader(raw.path, problems), item, pos, pack_index, position,
+                          signals, slots, moves, rule_ids | tags | set(moves), names)
+        if rule is not None:
+            rules[rule.id] = rule  # a later pack's rule of the same id replaces it
+
+    ruleset = tuple(sorted(rules.values(), key=lambda x: (x.pack_index, x.position)))
+    _check_fallbacks(ruleset, raws, problems)
+    if any(p.is_error for p in problems):
+        return None
+    digest = hashlib.sha1("|".join(r.digest for r in raws).encode()).hexdigest()[:16]
+    return PackSet(
+        packs=tuple(r.info for r in raws if r.info),
+        dictionary=tuple(dictionary.items()),
+        synonyms=tuple((k, tuple(v)) for k, v in synonyms.items()),
+        negators=tuple(negators if negators is not None else DEFAULT_NEGATORS),
+        signals=signals,
+        moves=moves,
+        slots=slots,
+        rules=ruleset,
+        flow={k: frozenset(v) for k, v in flow.items()},
+        fingerprint=digest,
+    )
+
+
+def _read_rule(r: _Reader, item: LDict, pos: Pos | None, pack_index: int, position: int,
+               signals: dict[str, SignalDef], slots: dict[str, SlotDef], moves: dict[str, MoveDef],
+               after_names: set[str], template_names: set[str]) -> Rule | None:
+    r.keys(item, _KEYS_RULE, "a rule")
+    rid = r.ident(item.get("id"), item.pos.get("id", pos), "rule id")
+    label = f"rule '{rid}'" if rid else "a rule"
+    when = r.mapping(item.get("when"), item.pos.get("when"), f"'when' of {label}")
+    steps: frozenset[Step] | None = None
+    conds: dict[str, frozenset[str]] = {k: frozenset() for k in _KEYS_WHEN if k != "step"}
+    if when is not None:
+        r.keys(when, _KEYS_WHEN, f"'when' of {label}")
+        if "step" in when:
+            found = []
+            for s, spos in r.strings(when["step"], when.pos["step"], "step"):
+                st = _read_step(r, s, spos)
+                if st:
+                    found.append(st)
+            steps = frozenset(found)
+        for key in conds:
+            vals = r.strings(when.get(key), when.pos.get(key), f"'{key}' of {label}")
+            good = []
+            for name, npos in vals:
+                if key.endswith("signals"):
+                    ok = _known(r, "signal", name, signals, npos, "E111")
+                elif key.endswith("slots"):
+                    ok = _known(r, "slot", name, slots, npos, "E112")
+                else:
+                    ok = _known(r, "rule, tag or move", name, after_names, npos, "E115")
+                if ok:
+                    good.append(name)
+            conds[key] = frozenset(good)
+    say_items = r.strings(item.get("say"), item.pos.get("say", pos), f"'say' of {label}")
+    if not say_items:
+        r.err(item.pos.get("say", pos), "E103", f"{label} has no 'say'",
+              "give at least one reply text")
+    say = []
+    for text, tpos in say_items:
+        t = Template.parse(text)
+        _check_template(r, t, tpos, template_names, label)
+        if not text.strip():
+            r.err(tpos, "E107", f"empty reply text in {label}")
+        say.append(t)
+    why_text = r.text(item.get("why"), item.pos.get("why", pos), f"'why' of {label}", required=True)
+    why = Template.parse(why_text)
+    _check_template(r, why, item.pos.get("why"), template_names, label)
+    nxt = _read_step(r, item.get("next"), item.pos.get("next"))
+    prio = item.get("priority", 0)
+    if isinstance(prio, bool) or not isinstance(prio, int):
+        r.err(item.pos.get("priority"), "E102", "priority must be a whole number")
+        prio = 0
+    tags = frozenset(t for t, _ in r.strings(item.get("tags"), item.pos.get("tags"), "tags"))
+    sets: list[tuple[str, str]] = []
+    setspec = r.mapping(item.get("set"), item.pos.get("set"), f"'set' of {label}")
+    if setspec is not None:
+        for k, v in setspec.items():
+            if _known(r, "slot", str(k), slots, setspec.pos.get(k), "E112"):
+                sets.append((str(k), r.text(v, setspec.pos.get(k), f"value of '{k}'")))
+    clears = []
+    for name, npos in r.strings(item.get("clear"), item.pos.get("clear"), "clear"):
+        if _known(r, "slot", name, slots, npos, "E112"):
+            clears.append(name)
+    if rid is None or not say_items or not why_text:
+        return None
+    return Rule(
+        id=rid, steps=steps, signals=conds["signals"], any_signals=conds["any_signals"],
+        not_signals=conds["not_signals"], slots=conds["slots"], no_slots=conds["no_slots"],
+        after=conds["after"], not_after=conds["not_after"], say=tuple(say), why=why, next=nxt,
+        priority=prio, tags=tags, set_slots=tuple(sets), clear_slots=tuple(clears),
+        pack_index=pack_index, position=position, where=r.where(item.pos.get("id", pos)),
+    )
+
+
+def _check_template(r: _Reader, t: Template, pos: Pos | None, names: set[str], label: str) -> None:
+    for bad in t.bad_references():
+        r.err(pos, "E113", f"'{bad}' in {label} is not a slot reference",
+              "write {slot_name} with a plain slot id; to show a brace, rephrase the text")
+    for name in t.names:
+        if name not in names:
+            close = difflib.get_close_matches(name, sorted(names), n=1)
+            r.err(pos, "E113", f"template in {label} names undefined slot '{name}'",
+                  f"did you mean '{{{close[0]}}}'?" if close else "define the slot under 'slots:'")
+
+
+def _check_fallbacks(rules: tuple[Rule, ...], raws: list[_RawPack], problems: list[Problem]) -> None:
+    """Every step needs a rule that answers whatever the customer says."""
+    if not rules:
+        return
+    for step in Step:
+        has = any(
+            (r.steps is None or step in r.steps) and not (r.signals or r.any_signals or r.slots
+                                                          or r.after or r.not_signals or r.no_slots or r.not_after)
+            and any(not t.names or set(t.names) <= {"customer"} for t in r.say)
+            for r in rules
+        )
+        if not has:
+            path = raws[-1].path if raws else "?"
+            problems.append(Problem(
+                path, 0, 0, "E116", f"step '{step.value}' has no fallback rule",
+                f"add a rule with only 'when: {{step: {step.value}}}' and a reply that names no slot, "
+                "so every turn in that step gets an answer"))
+
+
+def load_packset(sources: Iterable[str | Path] | str | Path | None) -> tuple[PackSet | None, list[Problem]]:
+    """Read, validate and compose packs. Returns the PackSet (None on errors) and all problems."""
+    files, problems = resolve(sources)  # type: ignore[arg-type]
+    raws: list[_RawPack] = []
+    for f in files:
+        raw = read_file(f, problems)
+        if raw is not None:
+            raws.append(raw)
+    # Pull in bundled packs that a pack requires and that the caller did not list.
+    have = {r.info.id for r in raws if r.info}
+    bundled = bundled_packs()
+    extra: list[_RawPack] = []
+    for raw in raws:
+        for req, rpos in raw.requires:
+            if req in have:
+                continue
+            if req in bundled:
+                got = read_file(bundled[req], problems)
+                if got is not None:
+                    extra.append(got)
+                    have.add(req)
+            else:
+                _Reader(raw.path, problems).err(rpos, "E120", f"required pack '{req}' not found",
+                                                "list it in Coach.load([...]) or use a bundled pack id")
+    raws = extra + raws
+    if any(p.is_error for p in problems):
+        return None, problems
+    if not raws:
+        problems.append(Problem("?", 0, 0, "E002", "no packs to load", "name at least one pack"))
+        return None, problems
+    packset = compose(raws, problems)
+    return packset, problems
+
+
+def load_or_raise(sources: Iterable[str | Path] | str | Path | None) -> PackSet:
+    packset, problems = load_packset(sources)
+    if packset is None:
+        raise PackError(problems)
+    return PackSet(**{**packset.__dict__, "warnings": tuple(p for p in problems if not p.is_error)})

@@ -1,0 +1,189 @@
+"""Sessions: one conversation's state, and what each turn returns (Suggestion, Feedback)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Mapping
+
+from .errors import StateError
+from .steps import Step
+from .text import Script
+
+if TYPE_CHECKING:
+    from .engine import Coach, Explanation
+
+#: Version of the dict ``Session.to_dict()`` returns; ``Coach.restore()`` checks it.
+STATE_VERSION = 1
+#: A multi-valued slot keeps at most this many values (the newest).
+MAX_SLOT_VALUES = 6
+#: A slot value longer than this is cut: slots feed templates, not transcripts.
+MAX_SLOT_CHARS = 60
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """What to say next after a customer's utterance, and why."""
+
+    step: Step  # the step the suggested line belongs to: where the talk is after this turn
+    text: str  # the line to say next; never empty
+    why: str  # the step and principle behind it; never empty
+    signals: tuple[str, ...]  # signal ids detected in the customer's utterance
+    rule: str  # id of the rule that produced the suggestion
+    slots: Mapping[str, str] = field(default_factory=dict)  # facts known so far, joined by 、
+    trimmed: bool = False  # the utterance was longer than MAX_TURN_CHARS and was cut
+
+    def __str__(self) -> str:
+        return self.text
+
+
+@dataclass(frozen=True)
+class Feedback:
+    """How a salesperson's line fits the method, and a better line when it missed."""
+
+    question_type: str  # "open", "closed" or "none"
+    moves: tuple[str, ...]  # move ids seen in the line
+    step: Step  # the step the conversation is in after the line
+    fits_step: bool  # the line does what the current step calls for
+    red_lines: tuple[str, ...]  # notes on red-line moves (illegal or unethical promises)
+    commanding: bool  # tells the customer what to do instead of suggesting
+    reflected: bool  # repeats the customer's own words back
+    length: int  # characters
+    notes: tuple[str, ...]  # what was good or bad, each naming the principle
+    better: str  # a better line from the packs when the line missed, else ""
+
+    @property
+    def ok(self) -> bool:
+        return self.fits_step and not self.red_lines and not self.commanding
+
+
+class Session:
+    """One conversation with one customer. Not shared between threads; cheap to create."""
+
+    __slots__ = ("_coach", "customer", "step", "turn", "slots", "prev", "fired", "last",
+                 "script", "reached", "last_suggestion")
+
+    def __init__(self, coach: "Coach", customer: str = "") -> None:
+        self._coach = coach
+        self.customer = customer
+        self.step: Step = Step.INVESTIGATE
+        self.turn = 0
+        self.slots: dict[str, list[str]] = {}
+        self.prev: tuple[str, ...] = ()
+        self.fired: dict[str, int] = {}
+        self.last = ""
+        self.script: Script = "hans"
+        self.reached: list[Step] = [Step.INVESTIGATE]
+        self.last_suggestion: Suggestion | None = None
+
+    @property
+    def coach(self) -> "Coach":
+        return self._coach
+
+    def hear(self, text: str) -> Suggestion:
+        """Take what the CUSTOMER said; return the suggested next line."""
+        return self._coach._hear(self, text)
+
+    def say(self, text: str) -> Feedback:
+        """Take what the SALESPERSON said; return feedback on it."""
+        return self._coach._say(self, text)
+
+    def explain(self, text: str) -> "Explanation":
+        """What ``hear(text)`` would do and why, without changing the session."""
+        return self._coach.explain(text, session=self)
+
+    def slot_values(self) -> dict[str, str]:
+        """Slots as template values: several values joined with 、."""
+        return {k: "、".join(v) for k, v in self.slots.items() if v}
+
+    def to_dict(self) -> dict[str, Any]:
+        """The whole state as plain JSON-serialisable data."""
+        return {
+            "version": STATE_VERSION,
+            "packs": self._coach.fingerprint,
+            "customer": self.customer,
+            "step": self.step.value,
+            "turn": self.turn,
+            "slots": {k: list(v) for k, v in self.slots.items()},
+            "prev": list(self.prev),
+            "fired": dict(self.fired),
+            "last": self.last,
+            "script": self.script,
+            "reached": [s.value for s in self.reached],
+        }
+
+    @classmethod
+    def from_dict(cls, coach: "Coach", state: Any) -> "Session":
+        """Rebuild a session from ``to_dict()`` output; raise StateError on anything odd."""
+        if not isinstance(state, dict):
+            raise StateError(f"state must be a dict, not {type(state).__name__}")
+        version = state.get("version")
+        if not isinstance(version, int) or isinstance(version, bool):
+            raise StateError("state has no integer 'version'")
+        if version > STATE_VERSION:
+            raise StateError(f"state version {version} is newer than this coach understands "
+                             f"({STATE_VERSION}); upgrade coach")
+        if version < 1:
+            raise StateError(f"state version {version} is not supported")
+        expected = {"version": int, "packs": str, "customer": str, "step": str, "turn": int,
+                    "slots": dict, "prev": list, "fired": dict, "last": str, "script": str,
+                    "reached": list}
+        missing = sorted(set(expected) - set(state))
+        extra = sorted(set(state) - set(expected))
+        if missing:
+            raise StateError(f"state lacks key(s): {', '.join(missing)}")
+        if extra:
+            raise StateError(f"state has unknown key(s): {', '.join(extra)}")
+        for key, typ in expected.items():
+            if not isinstance(state[key], typ) or isinstance(state[key], bool):
+                raise StateError(f"state key '{key}' must be {typ.__name__}")
+        if state["packs"] != coach.fingerprint:
+            raise StateError("state was saved under other rule packs "
+                             f"({state['packs']}, these are {coach.fingerprint})")
+        s = cls(coach, state["customer"])
+        s.step = _step(state["step"])
+        s.reached = [_step(x) for x in state["reached"]]
+        if state["turn"] < 0:
+            raise StateError("state key 'turn' must not be negative")
+        s.turn = state["turn"]
+        known_slots = coach.packset.slots
+        for k, v in state["slots"].items():
+            if k not in known_slots:
+                raise StateError(f"state names unknown slot '{k}'")
+            if not isinstance(v, list) or not all(isinstance(x, str) for x in v):
+                raise StateError(f"slot '{k}' must be a list of text")
+            s.slots[k] = list(v)[-MAX_SLOT_VALUES:]
+        if not all(isinstance(x, str) for x in state["prev"]):
+            raise StateError("state key 'prev' must list text")
+        s.prev = tuple(state["prev"])
+        for k, v in state["fired"].items():
+            if not isinstance(v, int) or isinstance(v, bool) or v < 0:
+                raise StateError(f"fired count of '{k}' must be a whole number")
+        s.fired = dict(state["fired"])
+        s.last = state["last"]
+        if state["script"] not in ("hans", "hant"):
+            raise StateError("state key 'script' must be 'hans' or 'hant'")
+        s.script = state["script"]
+        return s
+
+
+def _step(value: Any) -> Step:
+    try:
+        return Step(value)
+    except ValueError:
+        raise StateError(f"state names unknown step {value!r}") from None
+
+
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+def overlap(line: str, source: str) -> float:
+    """Share of the source's character bigrams that the line repeats (0..1)."""
+    def grams(t: str) -> set[str]:
+        t = "".join(_CJK.findall(t))
+        return {t[i:i + 2] for i in range(len(t) - 1)}
+
+    src = grams(source)
+    if not src:
+        return 0.0
+    return len(src & grams(line)) / len(src)

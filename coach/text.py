@@ -1,0 +1,94 @@
+"""Text normalisation: one pass that every utterance goes through before matching."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Literal
+
+import opencc
+
+Script = Literal["hans", "hant"]
+
+#: Longest turn the engine reads; the rest is dropped and ``Suggestion.trimmed`` is set.
+MAX_TURN_CHARS = 2000
+
+_t2s = opencc.OpenCC("t2s")
+_s2t = opencc.OpenCC("s2t")
+
+# Everything that is not a letter, digit, CJK ideograph or emoji-ish symbol separates
+# clauses. Keeping "%" and "." lets 5% and 1.5 survive as numbers; "-" and "+" likewise.
+_SEPARATORS = re.compile(r"[\s,，。.!！?？;；:：、…~～\"'“”‘’「」『』()（）\[\]【】<>《》/\\|]+")
+_DECIMAL_DOT = re.compile(r"(?<=\d)\s(?=\d)")
+
+
+@dataclass(frozen=True)
+class Normalised:
+    """An utterance in the two forms the engine needs."""
+
+    original: str  # what was typed, trimmed to MAX_TURN_CHARS, control characters removed
+    text: str  # simplified, folded, punctuation turned into single spaces: what rules match
+    script: Script | None  # "hant" if the input was traditional, None if it gave no clue
+    trimmed: bool  # True when the input was longer than MAX_TURN_CHARS
+
+
+def _clean(raw: str) -> str:
+    # Lone surrogates cannot be encoded anywhere downstream (JSON, SQLite, terminals).
+    if any("\ud800" <= ch <= "\udfff" for ch in raw):
+        raw = raw.encode("utf-8", "replace").decode("utf-8")
+    out = []
+    for ch in raw:
+        cat = unicodedata.category(ch)
+        if cat == "Cc":
+            out.append(" " if ch in "\t\n\r" else "")
+        elif cat == "Cf" and ch not in "\u200d":  # keep ZWJ: emoji sequences need it
+            continue
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def to_simplified(text: str) -> str:
+    """Traditional → simplified Chinese (OpenCC t2s); other text passes unchanged."""
+    return _t2s.convert(text)
+
+
+def to_traditional(text: str) -> str:
+    """Simplified → traditional Chinese (OpenCC s2t), for answering traditional input."""
+    return _s2t.convert(text)
+
+
+@lru_cache(maxsize=4096)
+def _fold(text: str) -> tuple[str, bool]:
+    folded = unicodedata.normalize("NFKC", text).casefold()
+    simplified = _t2s.convert(folded)
+    return simplified, simplified != folded
+
+
+def normalise(raw: str) -> Normalised:
+    """Normalise one utterance: clean, NFKC width folding, case folding, t2s, punctuation."""
+    if not isinstance(raw, str):
+        from .errors import InputError
+
+        raise InputError(f"an utterance must be str, not {type(raw).__name__}")
+    trimmed = len(raw) > MAX_TURN_CHARS
+    if trimmed:
+        raw = raw[:MAX_TURN_CHARS]
+    original = _clean(raw).strip()
+    simplified, was_traditional = _fold(original)
+    text = _SEPARATORS.sub(" ", simplified)
+    text = _DECIMAL_DOT.sub(".", text) if "." in simplified else text
+    text = text.strip()
+    return Normalised(
+        original=original,
+        text=text,
+        script="hant" if was_traditional else None,
+        trimmed=trimmed,
+    )
+
+
+def clauses(text: str) -> list[str]:
+    """Split normalised text into clauses (it already has one space between them)."""
+    return [c for c in text.split(" ") if c]
