@@ -39,6 +39,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("paths", nargs="+", metavar="PATH", help="pack files, folders or bundled ids, composed in order")
     p.add_argument("--strict", action="store_true", help="treat warnings as errors")
 
+    p = sub.add_parser("test", help="回放黄金对话，检查每一轮的预期",
+                       description="Replay golden dialogues (YAML) and check every expectation. "
+                                   "Prints a dot per dialogue; for a failure the file, the turn, expected "
+                                   "versus actual and the rule that fired. Exit 1 on any failure.")
+    p.add_argument("paths", nargs="+", metavar="PATH", help="dialogue files or folders (searched recursively)")
+
     p = sub.add_parser("explain", help="解释一句客户的话：分词、信号、槽位、候选规则和胜出规则",
                        description="Show how the engine reads one customer utterance.")
     _add_pack_arg(p)
@@ -55,6 +61,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "lint":
             return _lint(args)
+        if args.command == "test":
+            return _test(args)
         if args.command == "explain":
             from .engine import Coach
 
@@ -90,3 +98,29 @@ def _lint(args: argparse.Namespace) -> int:
     if errors or (args.strict and warnings):
         return 1
     return 0
+
+
+def _test(args: argparse.Namespace) -> int:
+    from .golden import find_dialogues, run_dialogue
+
+    files = find_dialogues(args.paths)
+    if not files:
+        print("coach test: no dialogue files found", file=sys.stderr)
+        return 1
+    cache: dict = {}
+    results = []
+    for f in files:
+        r = run_dialogue(f, cache)
+        results.append(r)
+        sys.stdout.write("." if r.ok else "F")
+        sys.stdout.flush()
+    print()
+    bad = [r for r in results if not r.ok]
+    for r in bad:
+        for p in r.problems:
+            print(p)
+        for fail in r.failures:
+            print(fail)
+    turns = sum(r.turns for r in results)
+    print(f"{len(results) - len(bad)} passed, {len(bad)} failed ({turns} turns)")
+    return 1 if bad else 0

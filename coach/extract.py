@@ -27,7 +27,7 @@ _PERSON = re.compile(PERSON_PATTERN)
 # Words that end in a title but are not people: 总经理 is a title, 老总 a generic boss.
 _NOT_PEOPLE = {"总经理", "老总", "万总"}
 
-_DATE = re.compile(
+DATE_PATTERN = (
     r"(?:(?:本|这个|下个?|上个?)月)?(?:" + NUMBER_PATTERN + r")[号日](?:前|之前|左右)?"
     r"|(?:" + NUMBER_PATTERN + r")月(?:" + NUMBER_PATTERN + r")[号日]"
     r"|(?:本|这个|下个?)月(?:初|中旬|中|底|末)|月(?:初|中旬|底|末)"
@@ -35,6 +35,7 @@ _DATE = re.compile(
     r"|(?:周|星期|礼拜)[一二三四五六日天]"
     r"|(?:今|明|后)天|下个?季度|年底|年初|年中|(?:" + NUMBER_PATTERN + r")(?:天|周|个月|年)(?:内|后|以后|之内)"
 )
+_DATE = re.compile(DATE_PATTERN)
 _COUNT = re.compile(
     "(" + NUMBER_PATTERN + r")\s*(个|位|名|人|家|台|套|间|份|次|年|万|千|元|块|%|平米|平方|亩)"
 )

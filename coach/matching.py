@@ -37,6 +37,7 @@ class _CompiledMatcher:
     phrases: tuple[str, ...]
     patterns: tuple[re.Pattern[str], ...]
     negatable: bool
+    filled: tuple[str, ...]
 
 
 @dataclass
@@ -84,6 +85,7 @@ class Matching:
                         index.setdefault(k, set()).add(sid)
                 if cm.phrases or cm.patterns:
                     always.append(sid)
+        self.filled_signals = [sid for sid, cm in self.signals.items() if cm.filled]
         self.slot_keywords: dict[str, list[tuple[str, str]]] = {}
         for slot in packset.slots.values():
             for kw, value in slot.keywords:
@@ -109,6 +111,7 @@ class Matching:
             phrases=m.phrases,
             patterns=m.patterns,
             negatable=m.negatable,
+            filled=m.filled,
         )
 
     # -- reading one utterance ---------------------------------------------------------
@@ -131,12 +134,17 @@ class Matching:
             if hit:
                 candidates |= hit
         clause_list = text.split(" ") if text else []
+        if not moves:
+            a.slots = self._slots(text, clause_list, occ, norm)
         for sid in sorted(candidates):
             fired = self._evaluate(table[sid], occ, text, clause_list, a, sid)
             if fired:
                 a.signals[sid] = fired
-        if not moves:
-            a.slots = self._slots(text, clause_list, occ, norm)
+        for sid in self.filled_signals if not moves else ():
+            if sid not in a.signals and sid not in a.vetoed:
+                got = [f"{k}={a.slots[k][0]}" for k in table[sid].filled if a.slots.get(k)]
+                if got:
+                    a.signals[sid] = got
         return a
 
     def _occurrences(self, text: str, tokens: list[tuple[str, int, int]]) -> dict[str, list[Occ]]:
@@ -271,20 +279,11 @@ class Matching:
             if value and value not in out.setdefault(sid, []):
                 out[sid].append(value)
 
-        hits = []
-        for k, occs in occ.items():
-            for sid, value in self.slot_keywords.get(k, ()):
-                live = [o for o in occs if not o.negated]
-                if live:
-                    hits.append((live[0].start, sid, value))
-        for _, sid, value in sorted(hits):
-            add(sid, value)
         for slot in self.slots.values():
             for pat in slot.patterns:
                 for clause in clause_list:
                     for m in pat.finditer(clause):
-                        value = m.groupdict().get("value") or m.group(0)
-                        add(slot.id, value)
+                        add(slot.id, tidy_value(_group_value(m)))
             for name in slot.extract:
                 if name == "person":
                     for v in extract_people(norm.text):
@@ -295,7 +294,40 @@ class Matching:
                 elif name == "date":
                     for v in extract_dates(norm.text):
                         add(slot.id, v)
+        hits = []
+        for k, occs in occ.items():
+            for sid, value in self.slot_keywords.get(k, ()):
+                live = [o for o in occs if not o.negated]
+                # A keyword inside a value a pattern already captured adds nothing.
+                if live and not any(k in v for v in out.get(sid, ())):
+                    hits.append((live[0].start, sid, value))
+        for _, sid, value in sorted(hits):
+            add(sid, value)
         return {k: v for k, v in out.items() if v}
+
+
+_FILLER = re.compile(r"^(?:主要|其实|就是|还是|总之|反正|我觉得|感觉|应该|可能|大概|那个|这个)*(?:是|在于|有)?")
+
+
+def _group_value(m: re.Match[str]) -> str:
+    """A pattern's value: group ``value`` (plus ``value_2``, ``value_3`` …) or the match."""
+    groups = m.groupdict()
+    if "value" not in groups:
+        return m.group(0)
+    parts = [groups.get("value") or ""]
+    i = 2
+    while f"value_{i}" in groups:
+        parts.append(groups[f"value_{i}"] or "")
+        i += 1
+    return "".join(parts)
+
+
+def tidy_value(value: str) -> str:
+    """A captured phrase made fit for a reply: fillers off the front, pronouns turned round."""
+    from .reflect import reflect
+
+    value = _FILLER.sub("", value)
+    return reflect(value, strip_lead=False) if value else ""
 
 
 def detect_words(m: Matching, words: Iterable[str]) -> dict[str, list[str]]:

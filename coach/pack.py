@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from .errors import PackError, Problem
-from .extract import PERSON_PATTERN
+from .extract import DATE_PATTERN, PERSON_PATTERN
 from .numerals import NUMBER_PATTERN
 from .steps import Step
 from .template import Template
@@ -27,6 +27,7 @@ EXTRACTORS = ("person", "number", "date")
 PATTERN_MACROS = {
     "number": NUMBER_PATTERN,
     "person": PERSON_PATTERN,
+    "date": DATE_PATTERN,
 }
 #: A pattern may not be longer than this: long regexes are where backtracking hides.
 MAX_PATTERN_CHARS = 200
@@ -59,6 +60,7 @@ class Matcher:
     phrases: tuple[str, ...] = ()
     patterns: tuple[re.Pattern[str], ...] = ()
     negatable: bool = True
+    filled: tuple[str, ...] = ()  # also fires when the utterance fills one of these slots
 
     def keywords(self) -> set[str]:
         out = {k for alt in self.any for k in alt} | set(self.all)
@@ -174,7 +176,7 @@ _KEYS_TOP = ("pack", "dictionary", "synonyms", "negators", "signals", "moves", "
              "rules", "flow")
 _KEYS_PACK = ("id", "title", "version", "description", "requires", "language")
 _KEYS_MATCH = ("title", "description", "any", "all", "none", "phrases", "patterns",
-               "negatable", "replace")
+               "negatable", "replace", "filled")
 _KEYS_MOVE = _KEYS_MATCH + ("step", "note", "red_line")
 _KEYS_SLOT = ("title", "description", "type", "multi", "keywords", "patterns", "extract")
 _KEYS_RULE = ("id", "when", "say", "why", "next", "priority", "tags", "set", "clear",
@@ -587,10 +589,11 @@ def _read_matcher(r: _Reader, spec: LDict, what: str) -> Matcher:
         if pat is not None:
             pats.append(pat)
     negatable = r.boolean(spec.get("negatable"), spec.pos.get("negatable"), "negatable", True)
-    if not (any_ or all_ or phrases or pats):
+    filled = tuple(v for v, _ in r.strings(spec.get("filled"), spec.pos.get("filled"), "filled"))
+    if not (any_ or all_ or phrases or pats or filled):
         r.err(spec.at, "E103", f"{what} has nothing to match",
               "give it 'any' keywords, 'all' keywords, 'phrases' or 'patterns'")
-    return Matcher(any_, all_, none, tuple(p for p in phrases if p), tuple(pats), negatable)
+    return Matcher(any_, all_, none, tuple(p for p in phrases if p), tuple(pats), negatable, filled)
 
 
 def _read_step(r: _Reader, value: Any, pos: Pos | None) -> Step | None:
@@ -652,7 +655,8 @@ def compose(raws: list[_RawPack], problems: list[Problem]) -> PackSet | None:
                 new = sdef.match
                 merged = Matcher(old.any + new.any, old.all + new.all, old.none + new.none,
                                  old.phrases + new.phrases, old.patterns + new.patterns,
-                                 new.negatable and old.negatable)
+                                 new.negatable and old.negatable,
+                                 tuple(dict.fromkeys(old.filled + new.filled)))
                 sdef = SignalDef(sid, sdef.title, merged, sdef.where)
             signals[sid] = sdef
         for sid, mdef, pos in raw.moves:
@@ -666,6 +670,15 @@ def compose(raws: list[_RawPack], problems: list[Problem]) -> PackSet | None:
                 if src and dst:
                     flow.setdefault(src, set()).add(dst)
         del seen
+
+    for table in (signals, moves):
+        for sid, d in table.items():
+            for name in d.match.filled:
+                if name not in slots:
+                    close = difflib.get_close_matches(name, list(slots), n=1)
+                    problems.append(Problem(d.where.path, d.where.line, d.where.col, "E112",
+                                            f"'filled' of '{sid}' names unknown slot '{name}'",
+                                            f"did you mean '{close[0]}'?" if close else "define the slot under 'slots:'"))
 
     # Rules are read after every signal and slot of every pack is known, so a pack may
     # refer to what an earlier or later pack defines.

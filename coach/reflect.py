@@ -15,18 +15,18 @@ _KEEP = ("自我", "你好", "您好", "忘我", "我行我素")
 # An answer often starts with yes/no before the content worth reflecting.
 _LEAD = re.compile(
     r"^(?:(?:嗯+|哦+|噢+|啊+|呃+|对+|对的|是的|是啊|是|没错|好的|好吧|行|可以|不对|不是|不|没有|也不是|其实|"
-    r"那个|这个|就是说|说实话|老实说|怎么说呢)[\s,，。.!！、…~～]*)+"
+    r"那个|就是说|就是|说实话|老实说|怎么说呢|是这样的|这样吧)[\s,，。.!！、…~～]*)+"
 )
 _TRAIL = re.compile(r"[\s,，。.!！?？;；、…~～]*(?:啊|呀|吧|呢|嘛|哈|啦|哦|喔|哟)?[\s,，。.!！?？;；、…~～]*$")
 
 
-def reflect(text: str) -> str:
+def reflect(text: str, strip_lead: bool = True) -> str:
     """The customer's own words turned round for a check-back question.
 
     ``"对，我们打算让三个经理15号来"`` → ``"你们打算让三个经理15号来"``.
     Returns "" when nothing worth reflecting is left.
     """
-    body = _LEAD.sub("", text.strip())
+    body = _LEAD.sub("", text.strip()) if strip_lead else text.strip()
     body = _TRAIL.sub("", body)
     if not body:
         return ""

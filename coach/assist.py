@@ -1,0 +1,172 @@
+"""``coach assist``: the live copilot. Type what the customer said, get the next line."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any, Iterable, TextIO
+
+from .engine import Coach
+from .errors import CoachError
+from .session import Feedback, Session, Suggestion
+from .steps import Step
+
+HELP = """\
+输入客户刚说的话，回车后得到建议的下一句、原因、所处步骤和识别到的信号。
+  > 你说的话        以 > 开头：记录你实际说的话，得到点评（也可用 /say 你说的话）
+  /explain 客户的话  解释引擎怎么读这句话（分词、信号、候选规则）
+  /state            查看当前步骤和已知信息
+  /reset            重新开始一段对话
+  /help             显示本帮助
+  /quit             退出（也可按 Ctrl-D）"""
+
+
+def format_suggestion(s: Suggestion) -> str:
+    signals = "、".join(s.signals) if s.signals else "（无）"
+    lines = [
+        f"【{s.step.label} {s.step.value}】建议：{s.text}",
+        f"  原因：{s.why}",
+        f"  信号：{signals}    规则：{s.rule}",
+    ]
+    if s.trimmed:
+        lines.append("  （输入过长，只读取了前面的部分）")
+    return "\n".join(lines)
+
+
+def format_feedback(f: Feedback) -> str:
+    kinds = {"open": "开放式问题", "closed": "封闭式问题", "none": "陈述"}
+    verdict = "✔ 合适" if f.ok else "✘ 可以更好"
+    lines = [f"点评：{verdict}（{kinds[f.question_type]}，{f.length} 字，当前步骤：{f.step.label}）"]
+    for r in f.red_lines:
+        lines.append(f"  ⚠ 红线：{r}")
+    if f.commanding:
+        lines.append("  ⚠ 语气像命令：客户不是下属，换成建议的口吻（建议性原则）。")
+    if f.reflected:
+        lines.append("  ✔ 重复了客户的原话。")
+    for n in f.notes:
+        lines.append(f"  · {n}")
+    if f.better:
+        lines.append(f"  更好的说法：{f.better}")
+    return "\n".join(lines)
+
+
+def format_state(session: Session) -> str:
+    values = session.slot_values()
+    facts = "；".join(f"{session.coach.packset.slots[k].title}={v}" for k, v in values.items()) or "（还没有）"
+    reached = " → ".join(s.label for s in session.reached)
+    return f"当前步骤：{session.step.label}（{session.step.value}）\n已到达：{reached}\n已知信息：{facts}\n客户发言：{session.turn} 次"
+
+
+def step_bar(current: Step, reached: Iterable[Step]) -> list[tuple[str, str]]:
+    """prompt_toolkit formatted text for the toolbar: the eight steps, current highlighted."""
+    seen = set(reached)
+    out: list[tuple[str, str]] = []
+    for step in Step:
+        if step == current:
+            style = "class:step.current"
+        elif step in seen:
+            style = "class:step.reached"
+        else:
+            style = "class:step"
+        out.append((style, f" {step.index + 1}{step.label} "))
+    out.append(("class:hint", "  /help 帮助  Ctrl-D 退出"))
+    return out
+
+
+class Assist:
+    """The assist loop's logic, shared by the terminal UI and the piped mode."""
+
+    def __init__(self, coach: Coach, customer: str = "") -> None:
+        self.coach = coach
+        self.customer = customer
+        self.session = coach.session(customer=customer)
+        self.done = False
+
+    def handle(self, line: str) -> str:
+        """One line of input → the text to show. Never raises for odd input."""
+        text = line.strip()
+        if not text:
+            return ""
+        try:
+            if text.startswith("/"):
+                return self._command(text)
+            if text.startswith((">", "＞")):
+                return format_feedback(self.session.say(text[1:].strip()))
+            return format_suggestion(self.session.hear(text))
+        except CoachError as exc:
+            return f"出错了：{exc}"
+
+    def _command(self, text: str) -> str:
+        name, _, arg = text.partition(" ")
+        name = name.lower()
+        if name in ("/quit", "/exit", "/q"):
+            self.done = True
+            return "再见。"
+        if name in ("/help", "/h", "/?"):
+            return HELP
+        if name == "/state":
+            return format_state(self.session)
+        if name == "/reset":
+            self.session = self.coach.session(customer=self.customer)
+            return "已重新开始。"
+        if name == "/say":
+            return format_feedback(self.session.say(arg)) if arg.strip() else "用法：/say 你说的话"
+        if name == "/explain":
+            return str(self.session.explain(arg)) if arg.strip() else "用法：/explain 客户的话"
+        return f"未知命令 {name}。输入 /help 查看可用命令。"
+
+
+def run_piped(app: Assist, stdin: TextIO, stdout: TextIO) -> int:
+    for raw in stdin:
+        out = app.handle(raw)
+        if out:
+            print(out, file=stdout, flush=True)
+        if app.done:
+            break
+    return 0
+
+
+def run_terminal(app: Assist, input: Any = None, output: Any = None) -> int:
+    from prompt_toolkit import PromptSession, print_formatted_text
+    from prompt_toolkit.history import InMemoryHistory
+    from prompt_toolkit.styles import Style
+
+    style = Style.from_dict({
+        "bottom-toolbar": "noreverse bg:#222222 #aaaaaa",
+        "step": "#888888",
+        "step.reached": "#5fafff",
+        "step.current": "bold reverse #ffd75f",
+        "hint": "#666666",
+    })
+    ps: PromptSession[str] = PromptSession(
+        history=InMemoryHistory(), input=input, output=output, style=style,
+        bottom_toolbar=lambda: step_bar(app.session.step, app.session.reached),
+    )
+    def show(text: str) -> None:
+        print_formatted_text(text, output=ps.output)
+
+    show("销售教练 · 实时助手。输入客户说的话；以 > 开头记录你自己说的话；/help 查看命令。")
+    while not app.done:
+        try:
+            line = ps.prompt("客户> ")
+        except KeyboardInterrupt:
+            continue  # Ctrl-C clears the line, as in any shell
+        except EOFError:
+            break
+        out = app.handle(line)
+        if out:
+            show(out)
+    return 0
+
+
+def run_assist(packs: list[str | Path] | None = None, customer: str = "",
+               stdin: TextIO | None = None, stdout: TextIO | None = None) -> int:
+    stdin = stdin or sys.stdin
+    stdout = stdout or sys.stdout
+    coach = Coach.load(packs)
+    app = Assist(coach, customer)
+    if stdin.isatty() and stdout.isatty():
+        # Segmentation starts while the user reads the banner and types.
+        coach.warm_up(background=True)
+        return run_terminal(app)
+    return run_piped(app, stdin, stdout)

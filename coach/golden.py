@@ -1,0 +1,192 @@
+"""Golden dialogues: scripted conversations with expectations, replayed against the packs."""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .engine import Coach
+from .errors import PackError, Problem
+from .yamlsafe import LDict, LList, YamlProblem, load_located
+
+_TURN_KEYS = ("customer", "salesperson", "expect")
+_EXPECT_CUSTOMER = ("step", "signals", "not_signals", "only_signals", "rule", "text_contains",
+                    "text_one_of", "slots", "why_contains")
+_EXPECT_SALES = ("question_type", "moves", "not_moves", "step", "fits_step", "red_line", "reflected")
+_TOP = ("dialogue", "description", "packs", "customer", "turns")
+
+
+@dataclass
+class Failure:
+    """One expectation that did not hold."""
+
+    path: str
+    line: int
+    turn: int
+    what: str
+    expected: Any
+    actual: Any
+    rule: str
+
+    def __str__(self) -> str:
+        return (f"{self.path}:{self.line}: turn {self.turn}: {self.what}: expected {self.expected!r}, "
+                f"got {self.actual!r} (rule {self.rule})")
+
+
+@dataclass
+class Result:
+    path: str
+    turns: int = 0
+    failures: list[Failure] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    rules: set[str] = field(default_factory=set)
+    signals: set[str] = field(default_factory=set)
+
+    @property
+    def ok(self) -> bool:
+        return not self.failures and not self.problems
+
+
+def find_dialogues(paths: list[str | Path]) -> list[Path]:
+    """Golden dialogue files under the given paths (folders searched recursively).
+
+    Files under a ``scenarios`` folder are practice scenarios, not dialogues, and are skipped.
+    """
+    out: list[Path] = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            out += [f for f in sorted(p.rglob("*.yaml")) if "scenarios" not in f.parts]
+        else:
+            out.append(p)
+    return out
+
+
+def run_dialogue(path: Path, coaches: dict[tuple[str, ...], Coach] | None = None) -> Result:
+    """Replay one golden dialogue; every expectation that fails becomes a Failure."""
+    res = Result(str(path))
+    try:
+        data = load_located(path.read_text(encoding="utf-8"))
+    except YamlProblem as exc:
+        res.problems.append(Problem(str(path), exc.pos.line, exc.pos.col, "E001", exc.message, exc.hint))
+        return res
+    except OSError as exc:
+        res.problems.append(Problem(str(path), 0, 0, "E002", f"cannot read: {exc}"))
+        return res
+    if not isinstance(data, LDict) or not isinstance(data.get("turns"), LList):
+        res.problems.append(Problem(str(path), 1, 1, "E010", "a golden dialogue needs a 'turns:' list"))
+        return res
+    for key in data:
+        if key not in _TOP:
+            res.problems.append(_unknown(str(path), data, key, _TOP, "dialogue"))
+    packs = data.get("packs") or ["default"]
+    packs = [packs] if isinstance(packs, str) else [str(p) for p in packs]
+    # Pack paths in a dialogue are relative to the dialogue file.
+    resolved = tuple(str((path.parent / p)) if (path.parent / p).exists() else p for p in packs)
+    cache = coaches if coaches is not None else {}
+    try:
+        coach = cache.get(resolved) or Coach.load(list(resolved))
+    except PackError as exc:
+        res.problems.extend(exc.problems)
+        return res
+    cache[resolved] = coach
+    session = coach.session(customer=str(data.get("customer") or ""))
+    turns: LList = data["turns"]
+    for i, turn in enumerate(turns):
+        n = i + 1
+        line = turns.pos[i].line
+        if not isinstance(turn, LDict):
+            res.problems.append(Problem(str(path), line, 1, "E102", "a turn must be a mapping"))
+            continue
+        for key in turn:
+            if key not in _TURN_KEYS:
+                res.problems.append(_unknown(str(path), turn, key, _TURN_KEYS, "turn"))
+        expect = turn.get("expect") or LDict()
+        res.turns += 1
+        if "customer" in turn:
+            s = session.hear(str(turn["customer"] or ""))
+            res.rules.add(s.rule)
+            res.signals.update(s.signals)
+            _check_customer(res, expect, s, n, line)
+        elif "salesperson" in turn:
+            f = session.say(str(turn["salesperson"] or ""))
+            _check_sales(res, expect, f, n, line)
+        else:
+            res.problems.append(Problem(str(path), line, 1, "E103", "a turn needs 'customer' or 'salesperson'"))
+    return res
+
+
+def _unknown(path: str, data: LDict, key: Any, allowed: tuple[str, ...], what: str) -> Problem:
+    close = difflib.get_close_matches(str(key), allowed, n=1)
+    pos = data.pos.get(key)
+    return Problem(path, pos.line if pos else 0, pos.col if pos else 0, "E101",
+                   f"unknown key '{key}' in {what}",
+                   f"did you mean '{close[0]}'?" if close else "allowed: " + ", ".join(allowed))
+
+
+def _as_list(v: Any) -> list[str]:
+    if v is None:
+        return []
+    return [str(x) for x in v] if isinstance(v, list) else [str(v)]
+
+
+def _check_customer(res: Result, exp: LDict, s: Any, n: int, line: int) -> None:
+    def fail(what: str, expected: Any, actual: Any) -> None:
+        pos = exp.pos.get(what) if isinstance(exp, LDict) else None
+        res.failures.append(Failure(res.path, pos.line if pos else line, n, what, expected, actual, s.rule))
+
+    for key in exp:
+        if key not in _EXPECT_CUSTOMER:
+            res.problems.append(_unknown(res.path, exp, key, _EXPECT_CUSTOMER, "customer expectation"))
+    if "step" in exp and s.step.value != str(exp["step"]):
+        fail("step", str(exp["step"]), s.step.value)
+    if "rule" in exp and s.rule != str(exp["rule"]):
+        fail("rule", str(exp["rule"]), s.rule)
+    missing = [x for x in _as_list(exp.get("signals")) if x not in s.signals]
+    if missing:
+        fail("signals", _as_list(exp.get("signals")), list(s.signals))
+    extra = [x for x in _as_list(exp.get("not_signals")) if x in s.signals]
+    if extra:
+        fail("not_signals", _as_list(exp.get("not_signals")), list(s.signals))
+    if "only_signals" in exp and sorted(_as_list(exp["only_signals"])) != sorted(s.signals):
+        fail("only_signals", sorted(_as_list(exp["only_signals"])), sorted(s.signals))
+    for piece in _as_list(exp.get("text_contains")):
+        if piece not in s.text:
+            fail("text_contains", piece, s.text)
+    if "text_one_of" in exp and s.text not in _as_list(exp["text_one_of"]):
+        fail("text_one_of", _as_list(exp["text_one_of"]), s.text)
+    for piece in _as_list(exp.get("why_contains")):
+        if piece not in s.why:
+            fail("why_contains", piece, s.why)
+    slots = exp.get("slots")
+    if isinstance(slots, dict):
+        for k, v in slots.items():
+            got = s.slots.get(k, "")
+            if str(v) not in got:
+                fail("slots", {k: v}, {k: got})
+
+
+def _check_sales(res: Result, exp: LDict, f: Any, n: int, line: int) -> None:
+    def fail(what: str, expected: Any, actual: Any) -> None:
+        res.failures.append(Failure(res.path, line, n, what, expected, actual, ",".join(f.moves)))
+
+    for key in exp:
+        if key not in _EXPECT_SALES:
+            res.problems.append(_unknown(res.path, exp, key, _EXPECT_SALES, "salesperson expectation"))
+    if "question_type" in exp and f.question_type != str(exp["question_type"]):
+        fail("question_type", str(exp["question_type"]), f.question_type)
+    if "step" in exp and f.step.value != str(exp["step"]):
+        fail("step", str(exp["step"]), f.step.value)
+    missing = [x for x in _as_list(exp.get("moves")) if x not in f.moves]
+    if missing:
+        fail("moves", _as_list(exp.get("moves")), list(f.moves))
+    extra = [x for x in _as_list(exp.get("not_moves")) if x in f.moves]
+    if extra:
+        fail("not_moves", _as_list(exp.get("not_moves")), list(f.moves))
+    if "fits_step" in exp and bool(exp["fits_step"]) != f.fits_step:
+        fail("fits_step", bool(exp["fits_step"]), f.fits_step)
+    if "red_line" in exp and bool(exp["red_line"]) != bool(f.red_lines):
+        fail("red_line", bool(exp["red_line"]), list(f.red_lines))
+    if "reflected" in exp and bool(exp["reflected"]) != f.reflected:
+        fail("reflected", bool(exp["reflected"]), f.reflected)
