@@ -67,6 +67,9 @@ class _Loader(_Base):  # type: ignore[misc, valid-type]
             raise YamlProblem("YAML anchors and aliases (&name / *name) are not allowed",
                               _pos(node), "write the values out in full")
         self._seen.add(id(node))
+        if node.tag not in _SAFE_TAGS:
+            raise YamlProblem(f"YAML tag {node.tag} is not allowed", _pos(node),
+                              "packs hold plain data: remove the tag")
         if isinstance(node, yaml.MappingNode):
             out = LDict()
             out.pos, out.at = {}, _pos(node)
@@ -88,14 +91,11 @@ class _Loader(_Base):  # type: ignore[misc, valid-type]
                 seq.append(self._build(item, depth + 1))
                 seq.pos.append(_pos(item))
             return seq
-        tag = node.tag
-        if tag not in _SAFE_SCALAR_TAGS:
-            raise YamlProblem(f"YAML tag {tag} is not allowed", _pos(node),
-                              "packs hold plain data: remove the tag")
         return self.construct_object(node, deep=True)
 
 
-_SAFE_SCALAR_TAGS = {
+_SAFE_TAGS = {
+    "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq",
     "tag:yaml.org,2002:str", "tag:yaml.org,2002:int", "tag:yaml.org,2002:float",
     "tag:yaml.org,2002:bool", "tag:yaml.org,2002:null", "tag:yaml.org,2002:timestamp",
 }
