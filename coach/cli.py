@@ -33,6 +33,28 @@ def build_parser() -> argparse.ArgumentParser:
     _add_pack_arg(p)
     p.add_argument("--customer", default="", help="客户称呼，如 李总")
 
+    p = sub.add_parser("practice", help="练习：和模拟客户对练，逐句点评，结束时给出成绩单",
+                       description="和模拟客户对练需求定义八步。每一句都有点评，结束时给出成绩单，并保存到练习记录。"
+                                   "标准输入不是终端时逐行读取你的话、输出纯文本，可以脚本化。")
+    p.add_argument("--list", action="store_true", help="列出场景（每行先是场景 id）")
+    p.add_argument("--scenario", "-s", metavar="ID", help="场景 id 或场景文件（默认 training-course）")
+    p.add_argument("--level", "-l", choices=["easy", "medium", "hard"], default="medium", help="难度（默认 medium）")
+    p.add_argument("--seed", type=int, default=0, help="随机种子：相同的种子和输入得到相同的对话")
+    p.add_argument("--db", metavar="PATH", help="练习记录数据库（默认 $COACH_HOME 或用户数据目录下）")
+    p.add_argument("--resume", type=int, metavar="ID", help="继续一次中断的练习")
+    _add_pack_arg(p)
+
+    p = sub.add_parser("history", help="练习记录：历次得分、各项技能的趋势和下一步建议",
+                       description="List past practice sessions with a per-skill trend and a recommended next scenario.")
+    p.add_argument("--db", metavar="PATH", help="练习记录数据库")
+    p.add_argument("--json", action="store_true", help="以 JSON 输出")
+
+    p = sub.add_parser("report", help="重新打印某次练习的成绩单，可导出 HTML",
+                       description="Print the scorecard of a past practice session again; --html writes it as HTML.")
+    p.add_argument("id", type=int, help="练习记录编号（coach history 中的 #）")
+    p.add_argument("--db", metavar="PATH", help="练习记录数据库")
+    p.add_argument("--html", metavar="FILE", help="写成 HTML 文件")
+
     p = sub.add_parser("lint", help="检查规则包，列出所有问题（文件:行:列）",
                        description="Validate rule packs and list every problem as "
                                    "path:line:col: CODE message (hint). Exit 0 when there are no errors, 1 otherwise.")
@@ -61,6 +83,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "lint":
             return _lint(args)
+        if args.command == "practice":
+            return _practice(args)
+        if args.command == "history":
+            from .reports import print_history
+
+            return print_history(args.db, as_json=args.json)
+        if args.command == "report":
+            from .reports import print_report
+
+            return print_report(args.db, args.id, args.html)
         if args.command == "test":
             return _test(args)
         if args.command == "explain":
@@ -86,10 +118,39 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 2
 
 
-def _lint(args: argparse.Namespace) -> int:
-    from .lint import lint
+def _practice(args: argparse.Namespace) -> int:
+    from .practice import run_practice
+    from .scenario import list_scenarios, load_scenario
 
-    problems = lint(args.paths)
+    if args.list:
+        for sid, path in list_scenarios().items():
+            sc = load_scenario(path)
+            print(f"{sid}\t{sc.title}\t{sc.customer_type}·{sc.role}\t{sc.product}")
+        return 0
+    return run_practice(args.scenario, args.level, args.seed, args.db, args.resume, packs=args.pack)
+
+
+def _lint(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from .lint import lint
+    from .scenario import is_scenario_file, lint_scenario
+
+    packs: list[str] = []
+    problems = []
+    for raw in args.paths:
+        path = Path(raw)
+        files = sorted(path.glob("*.yaml")) if path.is_dir() else [path]
+        scen = [f for f in files if f.is_file() and is_scenario_file(f)]
+        for f in scen:
+            problems += lint_scenario(f)
+        if path.is_dir() and scen and len(scen) == len(files):
+            continue
+        if not path.is_dir() and scen:
+            continue
+        packs.append(raw)
+    if packs:
+        problems += lint(packs)
     for p in problems:
         print(p)
     errors = sum(1 for p in problems if p.is_error)

@@ -261,7 +261,8 @@ class Coach:
         step_before = session.step
         expected = session.last_suggestion.step if session.last_suggestion else step_before
         moved = [moves[m].step for m in seen if moves[m].step is not None]
-        if "open_question" in seen:
+        asked = "?" in norm.original or "？" in norm.original or len(norm.original) <= 40
+        if "open_question" in seen and asked:
             qtype = "open"
         elif "closed_question" in seen or norm.original.rstrip().endswith(("?", "？")):
             qtype = "closed"

@@ -1,0 +1,114 @@
+"""``coach history`` and ``coach report``: past practice sessions, trends and scorecards."""
+
+from __future__ import annotations
+
+import html
+import json
+import sys
+from pathlib import Path
+
+from .history import SessionRow, open_history
+from .scoring import Scorecard, render
+
+#: Which scenario trains which skill best: the recommendation after the weakest skill.
+SKILL_SCENARIOS = {
+    "八步完成度": "training-course",
+    "开放式提问": "bank-competitor",
+    "倾听": "bank-competitor",
+    "重复": "training-course",
+    "合规": "securities-account",
+}
+_STATUS = {"finished": "完成", "interrupted": "中断", "active": "未完成"}
+
+
+def _trend(rows: list[SessionRow]) -> dict[str, list[float]]:
+    out: dict[str, list[float]] = {}
+    for r in rows:
+        for k, v in ((r.scorecard or {}).get("skills") or {}).items():
+            out.setdefault(k, []).append(v)
+    return out
+
+
+def recommend(rows: list[SessionRow]) -> tuple[str, str]:
+    """(scenario id, reason): practise the scenario that trains the weakest skill."""
+    from .scenario import list_scenarios
+
+    known = list_scenarios()
+    trend = _trend([r for r in rows if r.scorecard])
+    if not trend:
+        first = next(iter(known), "training-course")
+        return first, "还没有完成的练习，从基础场景开始。"
+    recent = {k: sum(v[-3:]) / len(v[-3:]) for k, v in trend.items()}
+    weakest = min(recent, key=lambda k: recent[k])
+    sid = SKILL_SCENARIOS.get(weakest, "training-course")
+    if sid not in known:
+        sid = next(iter(known), sid)
+    return sid, f"最弱的技能是「{weakest}」（最近平均 {recent[weakest]:.0f} 分）。"
+
+
+def print_history(db: str | None, as_json: bool = False) -> int:
+    hist = open_history(db)
+    if hist is None:
+        return 1
+    rows = hist.sessions()
+    sid, reason = recommend(rows)
+    if as_json:
+        print(json.dumps({"sessions": [r.to_json() for r in rows],
+                          "trend": _trend(rows),
+                          "recommendation": {"scenario": sid, "reason": reason}}, ensure_ascii=False, indent=2))
+        return 0
+    if not rows:
+        print("还没有练习记录。开始第一次：coach practice")
+        return 0
+    print(f"{'#':>4}  {'日期':<19}  {'场景':<20} {'难度':<6} {'得分':>4} {'句数':>4}  状态")
+    for r in rows:
+        score = "-" if r.score is None else str(r.score)
+        print(f"{r.id:>4}  {r.started:<19}  {r.scenario:<20} {r.level:<6} {score:>4} {r.turns:>4}  {_STATUS.get(r.status, r.status)}")
+    trend = _trend(rows)
+    if trend:
+        print("\n技能趋势（最早 → 最近）：")
+        for k, v in trend.items():
+            arrow = "↑" if len(v) > 1 and v[-1] > v[0] else "↓" if len(v) > 1 and v[-1] < v[0] else "→"
+            print(f"  {k:<8} {' '.join(f'{x:.0f}' for x in v[-8:])}  {arrow}")
+    print(f"\n建议下一次练习：{sid}。{reason}")
+    print(f"  coach practice --scenario {sid}")
+    return 0
+
+
+def print_report(db: str | None, session_id: int, html_path: str | None) -> int:
+    hist = open_history(db)
+    if hist is None:
+        return 1
+    row = hist.get(session_id)
+    if row is None:
+        print(f"coach report: 没有编号为 {session_id} 的练习记录（coach history 查看编号）", file=sys.stderr)
+        return 1
+    turns = hist.turns(session_id)
+    if row.scorecard:
+        card = Scorecard.from_dict(row.scorecard)
+    else:  # unfinished: score what was saved
+        from .scoring import score
+        card = score(turns, row.scenario, row.level, row.seed, row.hints)
+    text = render(card, f"#{row.id} {row.scenario}")
+    print(text)
+    if html_path:
+        Path(html_path).write_text(to_html(row, card, turns), encoding="utf-8")
+        print(f"已写入 {html_path}")
+    return 0
+
+
+def to_html(row: SessionRow, card: Scorecard, turns: list[dict]) -> str:
+    e = html.escape
+    lines = "".join(
+        f"<tr><td>{t['n']}</td><td>{e(t['text'])}</td><td>{e(t['reply'])}</td></tr>" for t in turns)
+    return f"""<!doctype html>
+<html lang="zh-Hans"><head><meta charset="utf-8"><title>成绩单 #{row.id}</title>
+<style>body{{font-family:sans-serif;max-width:52em;margin:2em auto}}td{{padding:.3em;vertical-align:top;border-bottom:1px solid #ddd}}pre{{white-space:pre-wrap}}</style>
+</head><body>
+<h1>成绩单 #{row.id}：{e(row.scenario)}（{e(row.level)}）</h1>
+<p>得分 <strong>{card.score}</strong> / 100 · {e(row.started)}</p>
+<pre>{e(render(card))}</pre>
+<h2>对话记录</h2>
+<table><tr><th>#</th><th>你</th><th>客户</th></tr>{lines}</table>
+</body></html>
+"""
