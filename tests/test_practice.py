@@ -1,0 +1,270 @@
+"""Practice: scenarios, the simulated customer, scorecards, history, and the practice UI."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+
+import pytest
+
+from coach.history import History, open_history
+from coach.practice import PracticeRun, Recorder, resume
+from coach.scenario import list_scenarios, load_scenario
+from coach.scoring import render
+from conftest import ROOT
+
+SCENARIOS = list(list_scenarios())
+LEVELS = ("easy", "medium", "hard")
+
+
+def play(sid: str, level: str, who: str, seed: int = 7) -> PracticeRun:
+    sc = load_scenario(sid)
+    run = PracticeRun(sc, level, seed)
+    for line in sc.trainees[who]:
+        run.turn(line)
+        if run.ended:
+            break
+    return run
+
+
+def test_at_least_three_scenarios_with_three_levels():
+    """Three bundled scenarios or more, each with easy, medium and hard."""
+    assert len(SCENARIOS) >= 3
+    for sid in SCENARIOS:
+        sc = load_scenario(sid)
+        assert set(sc.levels) == set(LEVELS) and sc.trainees.get("strong") and sc.trainees.get("weak")
+
+
+@pytest.mark.parametrize("sid", SCENARIOS)
+@pytest.mark.parametrize("level", LEVELS)
+def test_strong_trainee_outscores_weak(sid, level):
+    """The scripted strong trainee scores high and the weak one at least 30 points lower."""
+    strong = play(sid, level, "strong").scorecard()
+    weak = play(sid, level, "weak").scorecard()
+    assert strong.score >= 80, render(strong)
+    assert strong.score - weak.score >= 30, (strong.score, weak.score)
+
+
+@pytest.mark.parametrize("sid", SCENARIOS)
+def test_strong_trainee_reaches_wait(sid):
+    """The strong trainee walks all eight steps, each with evidence."""
+    card = play(sid, "medium", "strong").scorecard()
+    assert all(e.achieved for e in card.steps), render(card)
+    assert all(e.turn and e.line and e.rule for e in card.steps)
+
+
+def test_same_run_same_score():
+    """The same scenario, level, seed and lines give the same replies and score."""
+    a, b = play("training-course", "hard", "strong", 3), play("training-course", "hard", "strong", 3)
+    assert [t["reply"] for t in a.turns] == [t["reply"] for t in b.turns]
+    assert a.scorecard().to_dict() == b.scorecard().to_dict()
+
+
+def test_customer_reacts_to_open_closed_and_probe():
+    """Open questions reveal more than closed ones; a wrong probe is denied and corrected."""
+    sc = load_scenario("training-course")
+    run = PracticeRun(sc, "hard", 0)
+    run.customer.level = sc.levels["hard"].__class__(1, 0, 0.0, 6)  # no objections: test the answers
+    closed = run.turn("你们团队有区域经理吗？")
+    assert closed.reply.reaction == "vague_closed"
+    opened = run.turn("您的团队现在是怎么分工的？")
+    assert opened.reply.reaction == "fact" and "三个" in opened.reply.text
+    miss = run.turn("李总，所以您的困难就是招不到人，您是不是打算扩招？")
+    assert miss.reply.reaction == "probe_miss"
+
+
+def test_red_line_and_commands_cost_patience():
+    """Pushy lines and red-line promises make the customer resist; patience drops."""
+    run = PracticeRun(load_scenario("training-course"), "medium", 0)
+    start = run.patience
+    t = run.turn("你必须今天就报名")
+    assert t.reply.reaction == "pushy" and run.patience == start - 2
+    t = run.turn("我们保证稳赚不赔")
+    assert t.reply.reaction == "red_line" and t.feedback.red_lines
+
+
+def test_patience_zero_ends_the_session():
+    """When patience runs out the customer leaves and the session ends early."""
+    run = PracticeRun(load_scenario("training-course"), "hard", 0)
+    for _ in range(10):
+        run.turn("你必须马上决定")
+        if run.ended:
+            break
+    assert run.ended == "patience"
+    assert run.scorecard().points["patience"] == 0
+
+
+def test_hint_costs_points():
+    """/hint shows the coach's line and costs three points."""
+    run = play("training-course", "easy", "strong")
+    before = run.scorecard().score
+    assert run.hint()
+    assert run.scorecard().score == max(0, before - 3)
+
+
+def test_scorecard_shows_rubric_and_advice():
+    """The scorecard text lists the rubric, metrics and keep/start/stop advice."""
+    text = render(play("training-course", "medium", "weak").scorecard())
+    for piece in ("评分规则", "开放式问题占比", "开始做", "停止做", "八个步骤"):
+        assert piece in text
+
+
+def strong_lines(sid: str = "training-course") -> str:
+    return "\n".join(load_scenario(sid).trainees["strong"]) + "\n"
+
+
+def cli(*args: str, stdin: str = "") -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "coach", *args], input=stdin, capture_output=True,
+                          text=True, cwd=ROOT, timeout=120)
+
+
+def test_practice_list_prints_ids():
+    """coach practice --list prints one scenario id first on each line."""
+    r = cli("practice", "--list")
+    ids = [line.split("\t")[0] for line in r.stdout.splitlines()]
+    assert r.returncode == 0 and len(ids) >= 3 and "training-course" in ids
+
+
+def test_piped_practice_scores_and_history_json(tmp_path):
+    """A scripted strong trainee piped in ends with a scorecard; history --json lists it."""
+    db = tmp_path / "x.db"
+    r = cli("practice", "--scenario", "training-course", "--db", str(db), stdin=strong_lines())
+    assert r.returncode == 0, r.stderr
+    assert "成绩单" in r.stdout and "得分：" in r.stdout
+    strong = int(r.stdout.split("得分：")[1].split(" ")[0])
+    weak_lines = "\n".join(load_scenario("training-course").trainees["weak"]) + "\n"
+    r = cli("practice", "--scenario", "training-course", "--db", str(db), stdin=weak_lines)
+    weak = int(r.stdout.split("得分：")[1].split(" ")[0])
+    assert strong - weak >= 30
+    h = json.loads(cli("history", "--db", str(db), "--json").stdout)
+    first = h["sessions"][0]
+    assert first["scenario"] == "training-course" and first["score"] == strong
+    assert first["turns"] == 9 and first["finished"] is True
+    assert h["recommendation"]["scenario"] in SCENARIOS
+
+
+def test_same_scripted_run_twice_same_score(tmp_path):
+    """Two piped runs of the same script and seed print the same score."""
+    outs = [cli("practice", "--seed", "5", "--level", "hard", "--db", str(tmp_path / "d.db"),
+                stdin=strong_lines()).stdout for _ in range(2)]
+    assert outs[0].split("得分：")[1][:10] == outs[1].split("得分：")[1][:10]
+
+
+def test_sigkill_keeps_completed_turns(tmp_path):
+    """A session killed with SIGKILL after three lines keeps them and shows as unfinished."""
+    db = tmp_path / "k.db"
+    proc = subprocess.Popen([sys.executable, "-m", "coach", "practice", "--db", str(db)], cwd=ROOT,
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1)
+    lines = list(load_scenario("training-course").trainees["strong"][:3])
+    assert proc.stdin and proc.stdout
+
+    def wait_for_customer() -> None:
+        while True:
+            out = proc.stdout.readline()
+            assert out, "practice process ended early"
+            if out.startswith("李总："):
+                return
+
+    wait_for_customer()  # the greeting
+    for line in lines:
+        proc.stdin.write(line + "\n")
+        proc.stdin.flush()
+        wait_for_customer()  # the answer is printed after the turn is committed
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=30)
+    h = History(db)
+    (row,) = h.sessions()
+    assert [t["text"] for t in h.turns(row.id)] == lines
+    assert row.status == "active" and not row.finished
+    listing = cli("history", "--db", str(db)).stdout
+    assert "未完成" in listing
+
+
+def test_resume_continues_an_interrupted_run(tmp_path):
+    """An interrupted run rebuilt from the database continues with the same state."""
+    h = History(tmp_path / "r.db")
+    sc = load_scenario("training-course")
+    run = PracticeRun(sc, "medium", 4)
+    rec = Recorder(h, run)
+    for line in sc.trainees["strong"][:4]:
+        run.turn(line)
+        rec.turn()
+    again, rec2 = resume(h, rec.id)
+    assert again.session.to_dict() == run.session.to_dict()
+    assert again.customer.state == run.customer.state
+    for line in sc.trainees["strong"][4:]:
+        again.turn(line)
+        rec2.turn()
+    assert rec2.finish("finished").score >= 80
+    assert h.get(rec.id).turns == len(sc.trainees["strong"])
+
+
+def test_corrupt_database_is_moved_aside(tmp_path):
+    """A corrupt database file is moved aside with a message, and a fresh one works."""
+    db = tmp_path / "c.db"
+    db.write_bytes(b"this is not a database" * 100)
+    messages = []
+    h = open_history(db, warn=messages.append)
+    assert h is not None and h.sessions() == []
+    assert messages and "损坏" in messages[0]
+    assert list(tmp_path.glob("c.db.corrupt-*"))
+
+
+def test_unwritable_home_still_runs(tmp_path):
+    """If the database cannot be created, practice runs with a warning and no history."""
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    env = {**os.environ, "COACH_HOME": str(blocker / "sub")}
+    r = subprocess.run([sys.executable, "-m", "coach", "practice"], input=strong_lines(), capture_output=True,
+                       text=True, cwd=ROOT, env=env, timeout=120)
+    assert r.returncode == 0 and "得分：" in r.stdout
+    assert "不会保存记录" in r.stderr
+
+
+def test_two_processes_write_one_database(tmp_path):
+    """Two practice processes writing one database at once both succeed."""
+    db = tmp_path / "two.db"
+    procs = [subprocess.Popen([sys.executable, "-m", "coach", "practice", "--db", str(db), "--seed", str(i)],
+                              cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              text=True) for i in range(2)]
+    outs = [p.communicate(strong_lines(), timeout=120) for p in procs]
+    assert all(p.returncode == 0 for p in procs), outs
+    rows = History(db).sessions()
+    assert len(rows) == 2 and all(r.finished and r.turns == 9 for r in rows)
+
+
+def test_report_reprints_and_writes_html(tmp_path):
+    """coach report ID prints the scorecard again and writes HTML."""
+    db = tmp_path / "h.db"
+    cli("practice", "--db", str(db), stdin=strong_lines())
+    out = tmp_path / "r.html"
+    r = cli("report", "1", "--db", str(db), "--html", str(out))
+    assert r.returncode == 0 and "得分：" in r.stdout
+    assert "<html" in out.read_text(encoding="utf-8")
+    assert cli("report", "99", "--db", str(db)).returncode == 1
+
+
+def test_practice_terminal_ui_with_pipe_input(tmp_path):
+    """The prompt_toolkit practice UI takes lines, /hint, and Ctrl-D keeps the transcript."""
+    from prompt_toolkit.input import create_pipe_input
+    from prompt_toolkit.output.plain_text import PlainTextOutput
+
+    from coach.practice import run_terminal
+
+    h = History(tmp_path / "ui.db")
+    run = PracticeRun(load_scenario("training-course"), "easy", 0)
+    rec = Recorder(h, run)
+    buf = io.StringIO()
+    with create_pipe_input() as inp:
+        inp.send_text("您的团队现在是怎么分工的？\r/hint\r\x04")
+        run_terminal(run, rec, input=inp, output=PlainTextOutput(buf))
+    text = buf.getvalue()
+    assert "李总：" in text and "提示：" in text and "成绩单" in text
+    row = h.get(rec.id)
+    assert row.status == "interrupted" and row.turns == 1 and row.hints == 1
