@@ -180,7 +180,6 @@ def pack_yaml(rules: Sequence[KeywordRule], pack_id: str) -> str:
     ]
     for r in rules:
         out.append(f"  {r.signal_id}:")
-        out.append(f"    title: {_q(f'生成信号 {r.number:05d}')}")
         out.append(f"    any: [{', '.join(_q(k) for k in r.keywords)}]")
     out += ["", "rules:"]
     for r in rules:
@@ -188,9 +187,8 @@ def pack_yaml(rules: Sequence[KeywordRule], pack_id: str) -> str:
             f"  - id: {r.rule_id}",
             f"    when: {{signals: [{r.signal_id}]}}",
             "    priority: 10",
-            "    say:",
-            f"      - {_q(f'（规则 {r.number:05d}）您刚才提到{r.keywords[0]}，能再具体说说现在的情况吗？')}",
-            f"    why: {_q(f'生成的关键词规则 {r.number:05d}：客户说到了它的关键词，用开放式问题请他多说。')}",
+            f"    say: [{_q(f'您提到{r.keywords[0]}，能具体说说吗？')}]",
+            f"    why: {_q(f'关键词规则 {r.number:05d}：请客户多说。')}",
         ]
     for step in STEPS:
         out += [
