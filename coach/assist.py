@@ -16,6 +16,7 @@ HELP = """\
   > 你说的话        以 > 开头：记录你实际说的话，得到点评（也可用 /say 你说的话）
   /explain 客户的话  解释引擎怎么读这句话（分词、信号、候选规则）
   /state            查看当前步骤和已知信息
+  /reload           重新读取规则包（有错误时列出并保留原来的）
   /reset            重新开始一段对话
   /help             显示本帮助
   /quit             退出（也可按 Ctrl-D）"""
@@ -76,11 +77,23 @@ def step_bar(current: Step, reached: Iterable[Step]) -> list[tuple[str, str]]:
 class Assist:
     """The assist loop's logic, shared by the terminal UI and the piped mode."""
 
-    def __init__(self, coach: Coach, customer: str = "") -> None:
+    def __init__(self, coach: Coach, customer: str = "", packs: list[str | Path] | None = None,
+                 record: Path | None = None) -> None:
         self.coach = coach
         self.customer = customer
+        self.packs = packs
         self.session = coach.session(customer=customer)
         self.done = False
+        self.record = record
+        self.recorded: list[dict[str, Any]] = []
+
+    def _save(self) -> None:
+        """Rewrite the recording after every turn, atomically, so an interruption loses nothing."""
+        if self.record is None:
+            return
+        from .recording import write_dialogue
+
+        write_dialogue(self.record, self.recorded, self.packs, self.customer)
 
     def handle(self, line: str) -> str:
         """One line of input → the text to show. Never raises for odd input."""
@@ -91,8 +104,12 @@ class Assist:
             if text.startswith("/"):
                 return self._command(text)
             if text.startswith((">", "＞")):
-                return format_feedback(self.session.say(text[1:].strip()))
-            return format_suggestion(self.session.hear(text))
+                return self._say(text[1:].strip())
+            s = self.session.hear(text)
+            self.recorded.append({"customer": text, "expect": {
+                "step": s.step.value, "rule": s.rule, "signals": list(s.signals)}})
+            self._save()
+            return format_suggestion(s)
         except CoachError as exc:
             return f"出错了：{exc}"
 
@@ -110,10 +127,32 @@ class Assist:
             self.session = self.coach.session(customer=self.customer)
             return "已重新开始。"
         if name == "/say":
-            return format_feedback(self.session.say(arg)) if arg.strip() else "用法：/say 你说的话"
+            return self._say(arg.strip()) if arg.strip() else "用法：/say 你说的话"
+        if name == "/reload":
+            return self.reload()
         if name == "/explain":
             return str(self.session.explain(arg)) if arg.strip() else "用法：/explain 客户的话"
         return f"未知命令 {name}。输入 /help 查看可用命令。"
+
+
+    def _say(self, text: str) -> str:
+        f = self.session.say(text)
+        self.recorded.append({"salesperson": text, "expect": {"question_type": f.question_type}})
+        self._save()
+        return format_feedback(f)
+
+    def reload(self) -> str:
+        """Re-read the packs; on errors keep the old ones and list the problems."""
+        from .errors import PackError
+
+        try:
+            fresh = Coach.load(self.packs)
+        except PackError as exc:
+            errors = [str(p) for p in exc.problems if p.is_error]
+            return "规则包有错误，仍使用原来的规则：\n" + "\n".join(errors)
+        self.coach = fresh
+        self.session = fresh.adopt(self.session)
+        return f"已重新读取规则包（{len(fresh.packset.rules)} 条规则），对话继续。"
 
 
 def run_piped(app: Assist, stdin: TextIO, stdout: TextIO) -> int:
@@ -160,11 +199,11 @@ def run_terminal(app: Assist, input: Any = None, output: Any = None) -> int:
 
 
 def run_assist(packs: list[str | Path] | None = None, customer: str = "",
-               stdin: TextIO | None = None, stdout: TextIO | None = None) -> int:
+               stdin: TextIO | None = None, stdout: TextIO | None = None, record: str | None = None) -> int:
     stdin = stdin or sys.stdin
     stdout = stdout or sys.stdout
     coach = Coach.load(packs)
-    app = Assist(coach, customer)
+    app = Assist(coach, customer, packs, Path(record) if record else None)
     if stdin.isatty() and stdout.isatty():
         # Segmentation starts while the user reads the banner and types.
         coach.warm_up(background=True)

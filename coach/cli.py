@@ -32,6 +32,8 @@ def build_parser() -> argparse.ArgumentParser:
                                    "标准输入不是终端时逐行读取、输出纯文本。")
     _add_pack_arg(p)
     p.add_argument("--customer", default="", help="客户称呼，如 李总")
+    p.add_argument("--record", metavar="FILE",
+                   help="把这次对话存成黄金对话（YAML），每一轮都写入，可编辑后用 coach test 回放")
 
     p = sub.add_parser("practice", help="练习：和模拟客户对练，逐句点评，结束时给出成绩单",
                        description="和模拟客户对练需求定义八步。每一句都有点评，结束时给出成绩单，并保存到练习记录。"
@@ -66,6 +68,8 @@ def build_parser() -> argparse.ArgumentParser:
                                    "Prints a dot per dialogue; for a failure the file, the turn, expected "
                                    "versus actual and the rule that fired. Exit 1 on any failure.")
     p.add_argument("paths", nargs="+", metavar="PATH", help="dialogue files or folders (searched recursively)")
+    p.add_argument("--coverage", action="store_true",
+                   help="list the rules, signals, moves, slots and steps that no dialogue exercised")
 
     p = sub.add_parser("explain", help="解释一句客户的话：分词、信号、槽位、候选规则和胜出规则",
                        description="Show how the engine reads one customer utterance.")
@@ -104,7 +108,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "assist":
             from .assist import run_assist
 
-            return run_assist(args.pack or None, customer=args.customer)
+            return run_assist(args.pack or None, customer=args.customer, record=args.record)
     except PackError as exc:
         for p in exc.problems:
             print(p, file=sys.stderr)
@@ -183,5 +187,9 @@ def _test(args: argparse.Namespace) -> int:
         for fail in r.failures:
             print(fail)
     turns = sum(r.turns for r in results)
+    if args.coverage:
+        from .golden import coverage
+
+        print("\n".join(coverage(results, cache)))
     print(f"{len(results) - len(bad)} passed, {len(bad)} failed ({turns} turns)")
     return 1 if bad else 0

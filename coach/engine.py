@@ -145,6 +145,22 @@ class Coach:
         """A session continuing exactly where ``Session.to_dict()`` left it."""
         return Session.from_dict(self, state)
 
+    def adopt(self, session: Session) -> Session:
+        """A session of this coach continuing another coach's session (after a pack reload).
+
+        Step, facts and history carry over; slots and rule counts the new packs do not know
+        are dropped.
+        """
+        s = Session(self, session.customer)
+        s.step, s.turn, s.last, s.script = session.step, session.turn, session.last, session.script
+        s.reached = list(session.reached)
+        s.slots = {k: list(v) for k, v in session.slots.items() if k in self._packset.slots}
+        known = {r.id for r in self._packset.rules}
+        s.fired = {k: v for k, v in session.fired.items() if k in known}
+        s.prev = session.prev
+        s.last_suggestion = session.last_suggestion
+        return s
+
     # -- turns -------------------------------------------------------------------------
 
     def _values(self, session: Session, slots: dict[str, list[str]], last: str) -> dict[str, str]:

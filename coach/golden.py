@@ -43,6 +43,10 @@ class Result:
     problems: list[Problem] = field(default_factory=list)
     rules: set[str] = field(default_factory=set)
     signals: set[str] = field(default_factory=set)
+    slots: set[str] = field(default_factory=set)
+    steps: set[str] = field(default_factory=set)
+    moves: set[str] = field(default_factory=set)
+    packs: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -91,6 +95,7 @@ def run_dialogue(path: Path, coaches: dict[tuple[str, ...], Coach] | None = None
         res.problems.extend(exc.problems)
         return res
     cache[resolved] = coach
+    res.packs = resolved
     session = coach.session(customer=str(data.get("customer") or ""))
     turns: LList = data["turns"]
     for i, turn in enumerate(turns):
@@ -108,9 +113,13 @@ def run_dialogue(path: Path, coaches: dict[tuple[str, ...], Coach] | None = None
             s = session.hear(str(turn["customer"] or ""))
             res.rules.add(s.rule)
             res.signals.update(s.signals)
+            res.slots.update(s.slots)
+            res.steps.add(s.step.value)
             _check_customer(res, expect, s, n, line)
         elif "salesperson" in turn:
             f = session.say(str(turn["salesperson"] or ""))
+            res.moves.update(f.moves)
+            res.steps.add(f.step.value)
             _check_sales(res, expect, f, n, line)
         else:
             res.problems.append(Problem(str(path), line, 1, "E103", "a turn needs 'customer' or 'salesperson'"))
@@ -190,3 +199,38 @@ def _check_sales(res: Result, exp: LDict, f: Any, n: int, line: int) -> None:
         fail("red_line", bool(exp["red_line"]), list(f.red_lines))
     if "reflected" in exp and bool(exp["reflected"]) != f.reflected:
         fail("reflected", bool(exp["reflected"]), f.reflected)
+
+
+def coverage(results: list[Result], coaches: dict[tuple[str, ...], Coach]) -> list[str]:
+    """Lines naming every rule, signal, move, slot and step that no dialogue exercised."""
+    from .steps import Step
+
+    lines: list[str] = []
+    for packs, coach in coaches.items():
+        mine = [r for r in results if r.packs == packs]
+        if not mine:
+            continue
+        ps = coach.packset
+        seen_rules = set().union(*(r.rules for r in mine))
+        seen_signals = set().union(*(r.signals for r in mine))
+        seen_slots = set().union(*(r.slots for r in mine))
+        seen_steps = set().union(*(r.steps for r in mine))
+        seen_moves = set().union(*(r.moves for r in mine))
+        lines.append(f"覆盖率（{', '.join(packs)}；{len(mine)} 个对话）：")
+        for kind, every, seen in (
+            ("rules", [r.id for r in ps.rules], seen_rules),
+            ("signals", list(ps.signals), seen_signals),
+            ("moves", list(ps.moves), seen_moves),
+            ("slots", list(ps.slots), seen_slots),
+            ("steps", [s.value for s in Step], seen_steps),
+        ):
+            missing = [x for x in every if x not in seen]
+            done = len(every) - len(missing)
+            lines.append(f"  {kind}: {done}/{len(every)} exercised")
+            for x in missing:
+                where = ""
+                if kind == "rules":
+                    rule = next(r for r in ps.rules if r.id == x)
+                    where = f"  ({rule.where})"
+                lines.append(f"    not exercised: {x}{where}")
+    return lines

@@ -7,7 +7,7 @@ from typing import Iterable
 
 from .errors import Problem
 from .matching import Matching
-from .pack import PackSet, load_packset
+from .pack import PackSet, Rule, Where, load_packset
 from .steps import Step
 from .tokenizer import Word, new_tokenizer
 
@@ -41,6 +41,7 @@ def _deep_checks(ps: PackSet) -> list[Problem]:
                         f"keyword '{w}' of {kind} '{sid}' is split by the tokenizer ({'/'.join(parts)}) "
                         f"and merged with its neighbours, e.g. in '{bad[0]}'",
                         f"add '{w}' to 'dictionary:' so it stays one token, or use a shorter keyword"))
+    out += _rule_checks(ps)
     if ps.flow:
         for r in ps.rules:
             if r.next is None:
@@ -69,3 +70,93 @@ def _merged_contexts(m: Matching, word: str) -> list[str]:
             if not any(o.start == len(pre) for o in occ.get(word, ())):
                 bad.append(text)
     return bad
+
+
+#: Shadowing is checked pairwise; past this many rules the check would take too long.
+MAX_RULES_FOR_SHADOW_CHECK = 3000
+
+
+def _covers(a: Rule, b: Rule) -> bool:
+    """True when every turn that satisfies b's conditions also satisfies a's."""
+    if a.steps is not None and (b.steps is None or not b.steps <= a.steps):
+        return False
+    if not a.signals <= b.signals:
+        return False
+    if a.any_signals and not (a.any_signals & b.signals) and not (b.any_signals and b.any_signals <= a.any_signals):
+        return False
+    if not a.not_signals <= b.not_signals or not a.slots <= b.slots or not a.no_slots <= b.no_slots:
+        return False
+    if a.after and not (b.after and b.after <= a.after):
+        return False
+    if not a.not_after <= b.not_after:
+        return False
+    # a must also be able to answer: one variant whose slots b guarantees.
+    known = set(b.slots) | {"customer"}
+    return any(set(t.names) <= known for t in a.say)
+
+
+def _same_conditions(a: Rule, b: Rule) -> bool:
+    return (a.steps, a.signals, a.any_signals, a.not_signals, a.slots, a.no_slots, a.after, a.not_after) == \
+        (b.steps, b.signals, b.any_signals, b.not_signals, b.slots, b.no_slots, b.after, b.not_after)
+
+
+def _rule_checks(ps: PackSet) -> list[Problem]:
+    out: list[Problem] = []
+    rules = list(ps.rules)
+    if len(rules) <= MAX_RULES_FOR_SHADOW_CHECK:
+        ranked = sorted(rules, key=Rule.sort_key)
+        reported: set[str] = set()
+        for i, b in enumerate(ranked):
+            for a in ranked[:i]:
+                if b.id in reported:
+                    break
+                if _same_conditions(a, b) and a.priority == b.priority:
+                    reported.add(b.id)
+                    out.append(Problem(
+                        b.where.path, b.where.line, b.where.col, "W302",
+                        f"rules '{a.id}' and '{b.id}' tie: same conditions and priority, so '{a.id}' "
+                        f"({a.where}) always wins",
+                        "give one of them a different priority or a distinguishing condition"))
+                elif _covers(a, b):
+                    reported.add(b.id)
+                    out.append(Problem(
+                        b.where.path, b.where.line, b.where.col, "W301",
+                        f"rule '{b.id}' can never win: '{a.id}' ({a.where}) has the same or wider "
+                        "conditions and wins the tie-break",
+                        f"raise the priority of '{b.id}' or narrow '{a.id}'"))
+    entered = {Step.INVESTIGATE} | {r.next for r in rules if r.next} | {m.step for m in ps.moves.values() if m.step}
+    for step in Step:
+        if step not in entered:
+            where = ps.packs[-1].path if ps.packs else "?"
+            out.append(Problem(where, 0, 0, "W303", f"step '{step.value}' can never be reached",
+                               "add a rule whose 'next' is this step, or a move with 'step:'"))
+    used: set[str] = set()
+    for r in rules:
+        used |= r.slots | r.no_slots | {n for t in (*r.say, r.why) for n in t.names} | {k for k, _ in r.set_slots}
+        used |= set(r.clear_slots)
+    for table in (ps.signals, ps.moves):
+        for d in table.values():
+            used |= set(d.match.filled)
+    set_by_rules = {k for r in rules for k, _ in r.set_slots}
+    for slot in ps.slots.values():
+        w = slot.where
+        if not (slot.keywords or slot.patterns or slot.extract) and slot.id not in set_by_rules:
+            out.append(Problem(w.path, w.line, w.col, "W304", f"slot '{slot.id}' is never filled",
+                               "give it keywords, patterns or extract, or set it from a rule"))
+        if slot.id not in used and slot.id != "contact":
+            out.append(Problem(w.path, w.line, w.col, "W305", f"slot '{slot.id}' is never used",
+                               "use it in a rule condition or a reply, or remove it"))
+    keywords: set[str] = set()
+    for table in (ps.signals, ps.moves):
+        for d in table.values():
+            keywords |= d.match.keywords()
+    for slot in ps.slots.values():
+        keywords |= {k for k, _ in slot.keywords}
+    for head, words in ps.synonyms:
+        keywords |= {head, *words}
+    for word, _ in ps.dictionary:
+        if word not in keywords and not any(word in k or k in word for k in keywords if len(k) > 1):
+            w = ps.dictionary_where.get(word, Where("?", 0, 0))
+            out.append(Problem(w.path, w.line, w.col, "W306", f"dictionary word '{word}' is not part of any keyword",
+                               "remove it, or use it in a signal, move or slot"))
+    return out

@@ -166,6 +166,7 @@ class PackSet:
     flow: dict[Step, frozenset[Step]]
     fingerprint: str
     warnings: tuple[Problem, ...] = field(default=())
+    dictionary_where: dict[str, Where] = field(default_factory=dict)
 
 
 # ---------------------------------------------------------------------------------------
@@ -628,6 +629,7 @@ def compose(raws: list[_RawPack], problems: list[Problem]) -> PackSet | None:
     moves: dict[str, MoveDef] = {}
     slots: dict[str, SlotDef] = {}
     dictionary: dict[str, int | None] = {}
+    dictionary_where: dict[str, Where] = {}
     synonyms: dict[str, list[str]] = {}
     negators: list[str] | None = None
     flow: dict[Step, set[Step]] = {}
@@ -640,8 +642,9 @@ def compose(raws: list[_RawPack], problems: list[Problem]) -> PackSet | None:
                 r.err(Pos(1, 1), "E104", f"pack id '{raw.info.id}' is also used by {pack_ids[raw.info.id]}",
                       "give each pack its own id")
             pack_ids[raw.info.id] = raw.path
-        for word, freq, _ in raw.dictionary:
+        for word, freq, dpos in raw.dictionary:
             dictionary[word] = freq
+            dictionary_where[word] = r.where(dpos)
         for key, vals in raw.synonyms.items():
             synonyms.setdefault(key, [])
             synonyms[key] += [v for v in vals if v not in synonyms[key]]
@@ -728,6 +731,7 @@ def compose(raws: list[_RawPack], problems: list[Problem]) -> PackSet | None:
         rules=ruleset,
         flow={k: frozenset(v) for k, v in flow.items()},
         fingerprint=digest,
+        dictionary_where=dictionary_where,
     )
 
 

@@ -20,6 +20,7 @@ HELP = """\
 你是销售，对面是模拟客户。直接输入你要说的话，回车发送。
   /hint   看看教练建议的下一句（每次扣 3 分）
   /state  当前步骤、客户耐心和已知信息
+  /reload 重新读取规则包（有错误时列出并保留原来的）
   /help   显示本帮助
   /quit   结束练习并查看成绩单（Ctrl-D 也可以；Ctrl-C 会先确认）"""
 
@@ -57,6 +58,18 @@ class PracticeRun:
     @property
     def patience(self) -> int:
         return self.customer.state.patience
+
+    def reload(self, packs: list[str] | None = None) -> str:
+        """Re-read the packs and keep the conversation; on errors keep the old packs."""
+        from .errors import PackError
+
+        try:
+            fresh = Coach.load(packs or list(self.scenario.packs))
+        except PackError as exc:
+            return "规则包有错误，仍使用原来的规则：\n" + "\n".join(str(p) for p in exc.problems if p.is_error)
+        self.coach = fresh
+        self.session = fresh.adopt(self.session)
+        return f"已重新读取规则包（{len(fresh.packset.rules)} 条规则），练习继续。"
 
     def hint(self) -> str:
         self.hints += 1
@@ -173,6 +186,8 @@ def run_piped(run: PracticeRun, rec: Recorder, stdin: TextIO, stdout: TextIO) ->
                 rec.hint()
             elif cmd == "/state":
                 print(format_state(run), file=stdout, flush=True)
+            elif cmd == "/reload":
+                print(run.reload(), file=stdout, flush=True)
             elif cmd == "/help":
                 print(HELP, file=stdout, flush=True)
             else:
@@ -246,6 +261,8 @@ def run_terminal(run: PracticeRun, rec: Recorder, input: Any = None, output: Any
                 rec.hint()
             elif cmd == "/state":
                 show(format_state(run))
+            elif cmd == "/reload":
+                show(run.reload())
             elif cmd == "/help":
                 show(HELP)
             else:
