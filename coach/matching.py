@@ -9,6 +9,7 @@ from typing import Any, Iterable
 
 from .extract import extract_dates, extract_numbers, extract_people
 from .pack import Matcher, PackSet
+from .safepattern import PATTERN_INPUT_CHARS
 from .text import Normalised
 
 # A keyword made only of these characters can be a jieba token; anything else (emoji,
@@ -246,7 +247,7 @@ class Matching:
                 fired.append(p)
         for pat in cm.patterns:
             for clause in clause_list:
-                m = pat.search(clause)
+                m = pat.search(clause[:PATTERN_INPUT_CHARS])
                 if m:
                     fired.append(m.group(0))
                     break
@@ -282,7 +283,7 @@ class Matching:
         for slot in self.slots.values():
             for pat in slot.patterns:
                 for clause in clause_list:
-                    for m in pat.finditer(clause):
+                    for m in pat.finditer(clause[:PATTERN_INPUT_CHARS]):
                         add(slot.id, tidy_value(_group_value(m)))
             for name in slot.extract:
                 if name == "person":

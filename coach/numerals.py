@@ -11,7 +11,7 @@ _BIG_UNITS = {"万": 10_000, "亿": 100_000_000}
 
 #: A regex fragment matching one number, for use in slot patterns as ``{number}``.
 NUMBER_PATTERN = (
-    r"(?:\d+(?:\.\d+)?(?:[十百千万亿]{1,2})?"
+    r"(?:\d{1,12}(?:\.\d{1,6})?(?:[十百千万亿]{1,2})?"
     r"|[零〇一二两三四五六七八九十百千万亿幺]{1,12})"
 )
 _NUMBER_RE = re.compile(NUMBER_PATTERN)

@@ -12,6 +12,7 @@ from typing import Any, Iterable
 from .errors import PackError, Problem
 from .extract import DATE_PATTERN, PERSON_PATTERN
 from .numerals import NUMBER_PATTERN
+from .safepattern import check as check_pattern
 from .steps import Step
 from .template import Template
 from .yamlsafe import MAX_FILE_BYTES, LDict, LList, Pos, YamlProblem, load_located
@@ -325,18 +326,15 @@ class _Reader:
             self.err(pos, "E114", f"{what} is longer than {MAX_PATTERN_CHARS} characters",
                      "split it into several shorter patterns")
             return None
-        if re.search(r"\\[1-9]|\(\?[=!<]|\(\?P=", text):
-            self.err(pos, "E114", f"{what} uses a back-reference or look-around",
-                     "patterns allow groups, classes, alternation and counted repeats only")
-            return None
-        # Nested unbounded repeats such as (a+)+ are the classic catastrophic backtrack.
-        if re.search(r"\([^()]*[+*][^()]*\)[+*{]", text):
-            self.err(pos, "E114", f"{what} nests one repeat inside another",
-                     "write it without a repeated group that itself repeats, e.g. (ab)+ not (a+b)+")
-            return None
         expanded = text
         for name, macro in PATTERN_MACROS.items():
             expanded = expanded.replace("{" + name + "}", macro)
+        unsafe = check_pattern(expanded)
+        if unsafe and not unsafe.startswith("invalid"):
+            self.err(pos, "E114", f"{what} is unsafe: {unsafe}",
+                     "patterns allow groups, classes, alternation and bounded repeats; "
+                     "see 'Slots' in docs/rule-packs.md")
+            return None
         try:
             return re.compile(expanded)
         except re.error as exc:

@@ -19,8 +19,9 @@ def _example(tmp_path):
 
 
 def test_worked_example_lints_clean(tmp_path):
-    """The insurance example has no lint errors or warnings."""
-    assert [str(p) for p in lint([_example(tmp_path)])] == []
+    """The insurance example has no lint errors or warnings of its own."""
+    path = _example(tmp_path)
+    assert [str(p) for p in lint([path]) if p.path == str(path)] == []
 
 
 def test_worked_example_answers(tmp_path):
