@@ -1,0 +1,210 @@
+"""Hostile input: any text, any pack, any state. Nothing crashes, hangs, runs code or leaks."""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from coach import MAX_TURN_CHARS, Coach, CoachError, StateError, Suggestion
+from coach.lint import lint
+from conftest import ROOT, write_pack
+
+SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+
+any_char = st.characters(codec=None, categories=None)
+emoji = st.sampled_from(["😀", "👨‍👩‍👧", "🏳️‍🌈", "👍🏽", "🇨🇳", "\u200d", "\ufe0f", "🙏"])
+scripts = st.sampled_from(["太贵了", "我們不需要", "مرحبا", "שלום", "hello", "Привет", "こんにちは", "\u202e", "ＡＢＣ"])
+utterance = st.one_of(
+    st.text(alphabet=any_char, max_size=200),
+    st.lists(st.one_of(emoji, scripts, st.text(alphabet=any_char, max_size=5)), max_size=30).map("".join),
+    st.text(alphabet=st.characters(categories=["Cc", "Cf", "Zs", "Zl", "Zp"]), max_size=50),
+)
+
+
+@pytest.fixture(scope="module")
+def shared() -> Coach:
+    return Coach.load()
+
+
+@SETTINGS
+@given(lines=st.lists(utterance, min_size=1, max_size=6))
+def test_any_text_gets_a_suggestion(shared, lines):
+    """Arbitrary Unicode in hear() and say() returns a suggestion or feedback; the state stays JSON."""
+    s = shared.session()
+    for line in lines:
+        r = s.hear(line)
+        assert isinstance(r, Suggestion) and r.text and r.why
+        f = s.say(line)
+        assert f.question_type in ("open", "closed", "none")
+    state = json.loads(json.dumps(s.to_dict()))
+    assert shared.restore(state).to_dict() == s.to_dict()
+
+
+def test_100k_turn_is_trimmed_and_flagged(shared):
+    """A 100,000-character turn is cut to MAX_TURN_CHARS and the suggestion says so."""
+    r = shared.session().hear(("我们预算不够，" * 20000)[:100_000])
+    assert r.trimmed and r.text and "no_money" in r.signals
+    assert MAX_TURN_CHARS <= 10_000
+
+
+@pytest.mark.parametrize("bad", [None, 42, b"bytes", ["list"]])
+def test_non_text_raises_coach_error(shared, bad):
+    """Non-text input raises a documented CoachError subclass, not TypeError."""
+    with pytest.raises(CoachError):
+        shared.session().hear(bad)
+
+
+# -- packs ---------------------------------------------------------------------------------
+
+BILLION_LAUGHS = textwrap.dedent("""\
+    pack: {id: lol}
+    a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]
+    b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]
+    c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]
+    d: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]
+    e: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d]
+    f: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e]
+    g: [*f,*f,*f,*f,*f,*f,*f,*f,*f]
+    """)
+
+
+def test_billion_laughs_is_refused(tmp_path):
+    """YAML aliases are refused before any expansion."""
+    problems = lint([write_pack(tmp_path, BILLION_LAUGHS)])
+    assert any(p.code == "E001" and "alias" in p.message for p in problems)
+
+
+def test_deep_nesting_is_refused(tmp_path):
+    """1,000-deep nesting gives a clear error, not a RecursionError."""
+    problems = lint([write_pack(tmp_path, "pack: {id: deep}\nx: " + "[" * 1000 + "]" * 1000 + "\n")])
+    assert any(p.code == "E001" for p in problems)
+
+
+def test_50mb_file_is_refused_unread(tmp_path):
+    """A 50 MB pack is refused by its size, before parsing."""
+    p = tmp_path / "big.yaml"
+    with open(p, "wb") as fh:
+        fh.truncate(50 * 1024 * 1024)
+    problems = lint([p])
+    assert [x.code for x in problems] == ["E002"] and "bytes" in problems[0].message
+
+
+@pytest.mark.parametrize("tag", ["!!python/object/apply:os.system [ls]", "!include /etc/passwd",
+                                 "!!python/name:os.environ", "!env HOME"])
+def test_tags_are_refused(tmp_path, tag):
+    """No YAML tag can construct objects, include files or read the environment."""
+    problems = lint([write_pack(tmp_path, f"pack: {{id: t}}\nx: {tag}\n")])
+    assert any(p.code == "E001" for p in problems)
+
+
+@pytest.mark.parametrize("pattern", ["(a+)+b", "(a|aa)*c", ".*a.*b.*c", r"(\\w)\\1", "(?=x)y", "a{1,5000}"])
+def test_backtracking_patterns_are_refused(tmp_path, pattern):
+    """Patterns that can backtrack catastrophically are refused at load time."""
+    text = f'pack: {{id: p}}\nsignals:\n  s: {{patterns: ["{pattern}"]}}\nrules:\n  - id: r\n    say: ["好"]\n    why: 沟通。\n'
+    assert any(p.code == "E114" for p in lint([write_pack(tmp_path, text)]))
+
+
+def test_allowed_pattern_on_hostile_input_is_fast_enough(tmp_path):
+    """The one unbounded repeat a pattern may have runs on capped input: no hang."""
+    text = 'pack: {id: p}\nsignals:\n  s: {patterns: ["a.*b"]}\nrules:\n  - id: r\n    say: ["好"]\n    why: 沟通。\n'
+    c = Coach.load([write_pack(tmp_path, text)])
+    r = c.session().hear("a" * 100_000)
+    assert r.trimmed and "s" not in r.signals
+
+
+def test_template_attack_does_not_reach_attributes(tmp_path):
+    """{customer.__class__.__mro__} is refused by lint and never evaluated."""
+    text = ('pack: {id: p}\nrules:\n  - id: r\n    say: ["{customer.__class__.__mro__}"]\n'
+            '    why: "{customer.__init__.__globals__}"\n')
+    problems = lint([write_pack(tmp_path, text)])
+    assert sum(p.code == "E113" for p in problems) == 2
+
+
+# -- state ---------------------------------------------------------------------------------
+
+def _valid_state(shared: Coach) -> dict:
+    s = shared.session(customer="李总")
+    for t in ["我们公司有三十个员工", "主要是效率偏低", "太贵了"]:
+        s.hear(t)
+    return s.to_dict()
+
+
+junk = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=True), st.text(max_size=20),
+                 st.lists(st.integers(), max_size=3), st.dictionaries(st.text(max_size=5), st.integers(), max_size=3))
+
+
+@SETTINGS
+@given(data=st.data())
+def test_tampered_state_raises_only_state_error(shared, data):
+    """Any mutation of a saved state restores cleanly or raises StateError — never KeyError/TypeError."""
+    state = copy.deepcopy(_valid_state(shared))
+    for _ in range(data.draw(st.integers(1, 3))):
+        action = data.draw(st.sampled_from(["drop", "retype", "add", "slot", "nested"]))
+        keys = sorted(state)
+        if action == "drop" and keys:
+            state.pop(data.draw(st.sampled_from(keys)))
+        elif action == "retype" and keys:
+            state[data.draw(st.sampled_from(keys))] = data.draw(junk)
+        elif action == "add":
+            state[data.draw(st.text(min_size=1, max_size=8))] = data.draw(junk)
+        elif action == "slot" and isinstance(state.get("slots"), dict):
+            state["slots"][data.draw(st.text(max_size=8))] = data.draw(junk)
+        elif action == "nested" and isinstance(state.get("fired"), dict):
+            state["fired"][data.draw(st.text(max_size=8))] = data.draw(junk)
+    try:
+        s = shared.restore(state)
+    except StateError:
+        return
+    assert s.hear("好的").text
+
+
+def test_state_from_future_version_is_refused(shared):
+    """A state from a newer coach is refused with an upgrade hint."""
+    state = _valid_state(shared)
+    state["version"] = 99
+    with pytest.raises(StateError, match="upgrade"):
+        shared.restore(state)
+
+
+# -- environment ---------------------------------------------------------------------------
+
+def test_no_network_access():
+    """A whole practice run works with every socket connection forbidden."""
+    code = textwrap.dedent("""\
+        import socket, sys
+        def refuse(*a, **k):
+            raise AssertionError("network access attempted")
+        socket.socket.connect = refuse
+        socket.create_connection = refuse
+        from coach.cli import main
+        sys.exit(main(["practice", "--db", sys.argv[1]]))
+        """)
+    env = {**os.environ}
+    r = subprocess.run([sys.executable, "-c", code, str(Path(os.environ.get("TMPDIR", "/tmp")) / "nonet.db")],
+                       input="您的团队现在是怎么分工的？\n", capture_output=True, text=True, cwd=ROOT, env=env, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert "network access attempted" not in r.stderr
+
+
+def test_writes_only_to_data_and_cache_dirs(tmp_path):
+    """A practice run writes to COACH_HOME and COACH_CACHE_DIR only: nothing in HOME or TMPDIR."""
+    home, tmp, data, cache = (tmp_path / n for n in ("home", "tmp", "data", "cache"))
+    for d in (home, tmp):
+        d.mkdir()
+    env = {**os.environ, "HOME": str(home), "TMPDIR": str(tmp), "COACH_HOME": str(data),
+           "COACH_CACHE_DIR": str(cache), "XDG_CACHE_HOME": str(home / ".cache"),
+           "XDG_DATA_HOME": str(home / ".local/share"), "PYTHONDONTWRITEBYTECODE": "1"}
+    r = subprocess.run([sys.executable, "-m", "coach", "practice"], input="您的团队现在是怎么分工的？\n",
+                       capture_output=True, text=True, cwd=ROOT, env=env, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert list(home.rglob("*")) == [] and list(tmp.rglob("*")) == []
+    assert (data / "history.sqlite3").exists() and list(cache.glob("jieba-*.marshal"))
