@@ -57,6 +57,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--db", metavar="PATH", help="练习记录数据库")
     p.add_argument("--html", metavar="FILE", help="写成 HTML 文件")
 
+    p = sub.add_parser("packs", help="列出自带的规则包（id、标题、规则数）",
+                       description="List the bundled rule packs: id, title, rule count. Load one with --pack ID "
+                                   "or Coach.load([\"default\", ID]).")
+
     p = sub.add_parser("lint", help="检查规则包，列出所有问题（文件:行:列）",
                        description="Validate rule packs and list every problem as "
                                    "path:line:col: CODE message (hint). Exit 0 when there are no errors, 1 otherwise.")
@@ -99,6 +103,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return print_report(args.db, args.id, args.html)
         if args.command == "test":
             return _test(args)
+        if args.command == "packs":
+            return _packs()
         if args.command == "explain":
             from .engine import Coach
 
@@ -193,3 +199,17 @@ def _test(args: argparse.Namespace) -> int:
         print("\n".join(coverage(results, cache)))
     print(f"{len(results) - len(bad)} passed, {len(bad)} failed ({turns} turns)")
     return 1 if bad else 0
+
+
+def _packs() -> int:
+    from .pack import bundled_packs, read_file
+
+    for pid, path in bundled_packs().items():
+        problems: list = []
+        raw = read_file(path, problems)
+        if raw is None or raw.info is None:
+            print(f"{pid}\t(无法读取)\t-")
+            continue
+        kind = "默认" if path.parent.name != "optional" else "可选"
+        print(f"{pid}\t{raw.info.title}\t{len(raw.rules)} 条规则\t{kind}")
+    return 0
