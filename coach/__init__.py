@@ -4,6 +4,8 @@ from .engine import Coach, Explanation
 from .errors import CoachError, InputError, PackError, Problem, StateError
 from .session import Feedback, Session, Suggestion
 from .steps import Step
+from .stores import (MemorySessionStore, RedisSessionStore, SessionStore, SQLiteSessionStore,
+                     StoreConflict)
 from .text import MAX_TURN_CHARS
 
 __all__ = [
@@ -13,11 +15,16 @@ __all__ = [
     "Explanation",
     "Feedback",
     "InputError",
+    "MemorySessionStore",
     "PackError",
     "Problem",
+    "RedisSessionStore",
+    "SQLiteSessionStore",
     "Session",
+    "SessionStore",
     "StateError",
     "Step",
+    "StoreConflict",
     "Suggestion",
 ]
 

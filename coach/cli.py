@@ -79,6 +79,14 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Show how the engine reads one customer utterance.")
     _add_pack_arg(p)
     p.add_argument("text", help="客户说的话")
+
+    p = sub.add_parser("serve", help="服务模式：标准输入输出上的 JSON 行协议，供其他语言的机器人调用",
+                       description="每行读入一个 JSON 请求（会话 id 加 customer、salesperson、reset、state 或 explain），"
+                                   "每行输出一个 JSON 回复；格式错误的行得到 error 对象，服务继续。"
+                                   "协议见 docs/embedding.md。")
+    p.add_argument("--stdio", action="store_true", required=True, help="通过标准输入输出通信（目前唯一的方式）")
+    p.add_argument("--db", metavar="PATH", help="会话存进这个 SQLite 文件（多个进程可共享）；默认只存在内存里")
+    _add_pack_arg(p)
     return parser
 
 
@@ -115,6 +123,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from .assist import run_assist
 
             return run_assist(args.pack or None, customer=args.customer, record=args.record)
+        if args.command == "serve":
+            from .serve import run_serve
+
+            return run_serve(args.pack or None, db=args.db)
     except PackError as exc:
         for p in exc.problems:
             print(p, file=sys.stderr)
