@@ -17,8 +17,9 @@ import logging
 import statistics
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 #: The utterance of the single turn a held process takes.
 TURN = "太贵了，我们的预算根本不够。"

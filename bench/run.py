@@ -44,9 +44,10 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator, Sequence
+from typing import Any
 
 BENCH_DIR = Path(__file__).resolve().parent
 REPO_ROOT = BENCH_DIR.parent
@@ -66,6 +67,8 @@ SUGGESTION_MARK = "建议："
 #: The interactive assistant's prompt.
 PROMPT_MARK = "客户>"
 FULL_SIZES = (100, 1000, 10000)
+#: A terminal's cursor-position request (prompt_toolkit sends it when it starts).
+CURSOR_QUERY = b"\x1b[6n"
 
 
 def log(message: str) -> None:
@@ -92,12 +95,12 @@ class Settings:
     thread_passes: int
 
     @classmethod
-    def make(cls, quick: bool, passes: int | None) -> "Settings":
+    def make(cls, quick: bool, passes: int | None) -> Settings:
         if quick:
             return cls(True, (100,), corpus.customer_utterances(quick=True), corpus.salesperson_lines(quick=True),
                        passes or 2, 0.5, 1, 1, 1)
         return cls(False, FULL_SIZES, corpus.customer_utterances(), corpus.salesperson_lines(),
-                   passes or 5, 4.0, 5, 3, 3)
+                   passes or 5, 4.0, 5, 3, 2)
 
 
 def percentile(samples: Sequence[float], q: float) -> float:
@@ -111,8 +114,14 @@ def percentile(samples: Sequence[float], q: float) -> float:
     return xs[lo] + (xs[hi] - xs[lo]) * (pos - lo)
 
 
-def p50_us(samples_ns: Sequence[int]) -> float:
-    return percentile(samples_ns, 50) / 1e3
+def pass_median_us(passes_ns: Sequence[Sequence[int]], q: float) -> float:
+    """The q-th percentile of each timed pass, in µs, and the median of those over the passes.
+
+    A pass disturbed by the machine's other load moves the median little, where pooled
+    samples would let it drag the tail (p99) of the whole run.
+    """
+    values = [percentile(p, q) / 1e3 for p in passes_ns if p]
+    return statistics.median(values) if values else float("nan")
 
 
 def median(values: Sequence[float]) -> float | None:
@@ -143,20 +152,28 @@ class Job:
     passes: int = 1
     warmup: Sequence[str] | None = None  # default: one pass over items
     hit: Callable[[Any], bool] | None = None  # did the call answer with a keyword rule?
-    samples: list[int] = field(default_factory=list)
+    passes_ns: list[list[int]] = field(default_factory=list)  # the samples of each timed pass
     hits: int = 0
 
-    def one(self, item: str) -> Any:
+    def one(self, item: str, into: list[int]) -> Any:
         if self.before is not None:
             self.before()
         t0 = time.perf_counter_ns()
         out = self.call(item)
-        self.samples.append(time.perf_counter_ns() - t0)
+        into.append(time.perf_counter_ns() - t0)
         return out
+
+    def us(self, q: float) -> float:
+        """The q-th percentile in µs (median over the passes)."""
+        return pass_median_us(self.passes_ns, q)
 
     @property
     def p50_us(self) -> float:
-        return p50_us(self.samples)
+        return self.us(50)
+
+    @property
+    def samples(self) -> int:
+        return sum(len(p) for p in self.passes_ns)
 
     @property
     def hit_rate(self) -> float | None:
@@ -179,8 +196,10 @@ def run_interleaved(jobs: Sequence[Job]) -> None:
             if rnd >= job.passes:
                 continue
             gc.collect()
+            samples: list[int] = []
+            job.passes_ns.append(samples)
             for item in job.items:
-                out = job.one(item)
+                out = job.one(item, samples)
                 if rnd == 0 and job.hit is not None and job.hit(out):
                     job.hits += 1
 
@@ -337,9 +356,9 @@ def measure_default(s: Settings, segment: Callable[[str], list[str]]) -> dict[st
     return {
         "jieba_lcut_p50_us": jieba_job.p50_us,
         "hear_p50_us": hear_job.p50_us,
-        "hear_p99_us": percentile(hear_job.samples, 99) / 1e3,
+        "hear_p99_us": hear_job.us(99),
         "say_p50_us": say_job.p50_us,
-        "samples": {"jieba": len(jieba_job.samples), "hear": len(hear_job.samples), "say": len(say_job.samples)},
+        "samples": {"jieba": jieba_job.samples, "hear": hear_job.samples, "say": say_job.samples},
     }
 
 
@@ -372,7 +391,7 @@ def measure_size(s: Settings, pack: GeneratedPack, segment: Callable[[str], list
         jobs.append(fit_to_budget(job, s.peer_budget_s, s.passes))
     run_interleaved(jobs)
     for job in jobs:
-        out[job.name] = {"p50_us": job.p50_us, "hit_rate": job.hit_rate, "samples": len(job.samples)}
+        out[job.name] = {"p50_us": job.p50_us, "hit_rate": job.hit_rate, "samples": job.samples}
     return out
 
 
@@ -393,12 +412,8 @@ def state_bytes(s: Settings, turns: int = 50) -> dict[str, int]:
     }
 
 
-def throughput(s: Settings, threads: int) -> float:
-    """Customer turns per second, ``threads`` threads sharing one Coach (a session each)."""
-    from coach import Coach
-
-    coach = Coach.load()
-    coach.warm_up()
+def throughput(s: Settings, coach: Any, threads: int) -> float:
+    """Customer turns per second, ``threads`` threads sharing ``coach`` (a session each)."""
     fresh = memo_clearer()
     barrier = threading.Barrier(threads + 1)
     errors: list[BaseException] = []
@@ -516,6 +531,10 @@ def interactive_start(env: dict[str, str], cwd: Path, timeout: float = 30) -> tu
             if not chunk:
                 break
             buf += chunk
+            if CURSOR_QUERY in chunk:
+                # Answer the cursor-position request as a terminal does; prompt_toolkit
+                # otherwise waits about a second for it before it handles the typed line.
+                os.write(fd, b"\x1b[1;1R")
             if prompt is None and PROMPT_MARK.encode() in buf:
                 prompt = time.perf_counter() - t0
                 buf = b""
@@ -659,7 +678,7 @@ def table(r: dict[str, Any]) -> str:
     lines = [
         f"coach benchmark — {e['utterances']} utterances of {e['utterance_chars']} characters, "
         f"{e['passes']} timed passes after a warm-up; Python {e['python']}, jieba {e['jieba']}, "
-        f"{e['cpus']} CPUs{' (QUICK)' if e['quick'] else ''}",
+        f"{e['cpus']} CPUs; commit {e['commit']}{' (QUICK)' if e['quick'] else ''}",
         "",
         "Per turn, default pack (µs)            p50       p99",
         f"  jieba lcut alone (the floor)  {_fmt(r['jieba_lcut_p50_us']):>10}",
@@ -668,39 +687,43 @@ def table(r: dict[str, Any]) -> str:
         "",
     ]
     sizes = list(r["hear_p50_us_by_rules"])
-    head = "Generated keyword rules, p50 µs " + "".join(f"{n:>10}" for n in sizes)
-    lines.append(head)
+    w = 18
+    lines.append(f"{'Generated keyword rules, p50 µs':<32}" + "".join(f"{n:>{w}}" for n in sizes))
     for label, key in (("coach hear", "hear_p50_us_by_rules"), ("naive scan (same tokens)", "naive_p50_us_by_rules"),
                        ("RiveScript + jieba", "rivescript_p50_us_by_rules"),
                        ("python-aiml + jieba", "aiml_p50_us_by_rules")):
-        lines.append(f"  {label:<30}" + "".join(f"{_fmt(r[key].get(n)):>10}" for n in sizes))
+        lines.append(f"  {label:<30}" + "".join(f"{_fmt(r[key].get(n)):>{w}}" for n in sizes))
     hits = x["hit_rate_by_rules"]
-    lines.append("  hit rate coach/naive/RS/AIML  " + "".join(
-        f"{'/'.join(_fmt(None if v is None else round(v * 100)) for v in hits[n].values()):>10}" for n in sizes))
+    lines.append(f"  {'% hit: coach/naive/RS/AIML':<30}" + "".join(
+        f"{'/'.join(_fmt(None if v is None else round(v * 100)) for v in hits[n].values()):>{w}}" for n in sizes))
     loads = x["peer_load_s_by_rules"]
-    lines.append("  load s coach/RS/AIML          " + "".join(
-        f"{'/'.join(_fmt(v, 2) for v in loads[n].values()):>10}" for n in sizes))
+    lines.append(f"  {'load s: coach/RS/AIML':<30}" + "".join(
+        f"{'/'.join(_fmt(v, 2) for v in loads[n].values()):>{w}}" for n in sizes))
+    def row(label: str, value: Any, digits: int, unit: str, note: str = "") -> str:
+        return f"  {label:<36}{_fmt(value, digits):>10} {unit:<4}{note}".rstrip()
+
     lines += [
         "",
         "Start-up, memory, state, threads",
-        f"  python start-up alone              {_fmt(x['python_start_s'], 3):>9} s",
-        f"  jieba's first cut (its cache warm) {_fmt(x['jieba_first_cut_s'], 3):>9} s",
-        f"  cold start, caches warm            {_fmt(r['cold_start_s'], 3):>9} s",
-        f"  cold start, no cache               {_fmt(r['cold_start_nocache_s'], 3):>9} s",
-        f"  interactive: prompt shown          {_fmt(x['interactive_prompt_s'], 3):>9} s",
-        f"  interactive: first suggestion      {_fmt(x['interactive_first_suggestion_s'], 3):>9} s"
-        "  (line typed at the prompt)",
-        f"  load default pack (first in proc)  {_fmt(r['load_default_ms'])} ms"
-        f" (repeated: {_fmt(x['load_default_warm_ms'])} ms; tokenizer start {_fmt(x['tokenizer_start_ms'])} ms)",
-        f"  load 10000-rule pack               {_fmt(r['load_10000_rules_s'], 2)} s second start"
-        f" ({_fmt(x['load_10000_rules_first_s'], 2)} s first)",
-        f"  RSS, default Coach + session       {_fmt(r['rss_mb'])} MB"
-        f" (peak {_fmt(x['rss_peak_mb'])}; jieba alone {_fmt(x['rss_mb_jieba_only'])};"
-        f" 10000 rules {_fmt(x['rss_mb_10000_rules'])})",
-        f"  state after 50 turns               {_fmt(r['state_bytes_50_turns'])} B"
-        f" ({_fmt(x['state_utf8_bytes_50_turns'])} B as UTF-8)",
-        f"  turns/s, 4 threads, one Coach      {_fmt(r['threads_turns_per_s'], 0)}"
-        f" (1 thread: {_fmt(x['single_thread_turns_per_s'], 0)})",
+        row("python start-up alone", x["python_start_s"], 3, "s"),
+        row("jieba's first cut (its cache warm)", x["jieba_first_cut_s"], 3, "s"),
+        row("cold start, caches warm", r["cold_start_s"], 3, "s", "(to the first suggestion, piped)"),
+        row("cold start, no cache", r["cold_start_nocache_s"], 3, "s"),
+        row("interactive: prompt shown", x["interactive_prompt_s"], 3, "s", "(pseudo-terminal)"),
+        row("interactive: first suggestion", x["interactive_first_suggestion_s"], 3, "s",
+            "(line typed as soon as the prompt shows)"),
+        row("load default pack", r["load_default_ms"], 1, "ms",
+            f"(first in a process; repeated {_fmt(x['load_default_warm_ms'])} ms;"
+            f" tokenizer start {_fmt(x['tokenizer_start_ms'])} ms)"),
+        row("load 10000-rule pack, second start", r["load_10000_rules_s"], 2, "s",
+            f"(first start {_fmt(x['load_10000_rules_first_s'], 2)} s)"),
+        row("RSS, default Coach + one session", r["rss_mb"], 1, "MB",
+            f"(peak {_fmt(x['rss_peak_mb'])}; jieba alone {_fmt(x['rss_mb_jieba_only'])};"
+            f" 10000 rules {_fmt(x['rss_mb_10000_rules'])})"),
+        row("state after 50 turns", r["state_bytes_50_turns"], 0, "B",
+            f"(len(json.dumps); {_fmt(x['state_utf8_bytes_50_turns'])} B as UTF-8)"),
+        row("turns/s, 4 threads, one Coach", r["threads_turns_per_s"], 0, "",
+            f"(1 thread: {_fmt(x['single_thread_turns_per_s'], 0)})"),
         "",
         "Targets (ratios measured in this run)",
     ]
@@ -712,6 +735,20 @@ def table(r: dict[str, Any]) -> str:
 
 # ---------------------------------------------------------------------------------------
 # Main
+
+
+def git_commit() -> str | None:
+    """The checkout's commit, with "+dirty" when coach/ or rules/ differ from it; None outside git."""
+    try:
+        head = subprocess.run(["git", "-C", str(REPO_ROOT), "rev-parse", "--short", "HEAD"],
+                              capture_output=True, text=True, timeout=10)
+        if head.returncode != 0:
+            return None
+        dirty = subprocess.run(["git", "-C", str(REPO_ROOT), "status", "--porcelain", "--", "coach", "rules"],
+                               capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return head.stdout.strip() + ("+dirty" if dirty.stdout.strip() else "")
 
 
 def environment(s: Settings) -> dict[str, Any]:
@@ -728,6 +765,7 @@ def environment(s: Settings) -> dict[str, Any]:
 
     lengths = [len(u) for u in s.utterances]
     return {
+        "commit": git_commit(),
         "quick": s.quick,
         "python": platform.python_version(),
         "platform": platform.platform(),
@@ -743,6 +781,17 @@ def environment(s: Settings) -> dict[str, Any]:
         "turns_per_session": TURNS_PER_SESSION,
         "normalisation_memo_cleared": memo_clearer().__name__ != "<lambda>",
     }
+
+
+def rounded(value: Any, digits: int = 3) -> Any:
+    """``value`` with every float rounded, for a readable JSON object."""
+    if isinstance(value, float):
+        return round(value, digits)
+    if isinstance(value, dict):
+        return {k: rounded(v, digits) for k, v in value.items()}
+    if isinstance(value, list):
+        return [rounded(v, digits) for v in value]
+    return value
 
 
 @contextlib.contextmanager
@@ -774,6 +823,7 @@ def run(s: Settings, work: Path) -> dict[str, Any]:
     by: dict[str, dict[str, float | None]] = {k: {} for k in ("coach", "naive", "rivescript", "aiml")}
     hits: dict[str, dict[str, float | None]] = {}
     loads: dict[str, dict[str, float]] = {}
+    counts: dict[str, dict[str, int | None]] = {}
     for n, pack in packs.items():
         log(f"{n} rules: coach, naive scan, RiveScript, python-aiml")
         size = measure_size(s, pack, segment)
@@ -782,6 +832,7 @@ def run(s: Settings, work: Path) -> dict[str, Any]:
             by[engine][key] = size[engine]["p50_us"] if engine in size else None
         hits[key] = {e: size[e]["hit_rate"] if e in size else None for e in by}
         loads[key] = size["load_s"]
+        counts[key] = {e: size[e]["samples"] if e in size else None for e in by}
         gc.collect()
     r["hear_p50_us_by_rules"] = by["coach"]
     r["naive_p50_us_by_rules"] = by["naive"]
@@ -791,8 +842,19 @@ def run(s: Settings, work: Path) -> dict[str, Any]:
     log("state size and threads")
     state = state_bytes(s)
     r["state_bytes_50_turns"] = state["json_chars"]
-    r["threads_turns_per_s"] = throughput(s, 4)
-    single = throughput(s, 1)
+    # Alternate the two, three rounds each, and keep the medians: the machine's other load
+    # then weighs on both alike.
+    from coach import Coach
+
+    shared = Coach.load()
+    shared.warm_up()
+    four, single_runs = [], []
+    for _ in range(1 if s.quick else 3):
+        four.append(throughput(s, shared, 4))
+        single_runs.append(throughput(s, shared, 1))
+    del shared
+    r["threads_turns_per_s"] = median(four)
+    single = median(single_runs)
 
     procs = measure_processes(s, work, packs.get(10000))
     for k in ("cold_start_s", "cold_start_nocache_s", "load_default_ms", "load_10000_rules_s", "rss_mb"):
@@ -804,6 +866,7 @@ def run(s: Settings, work: Path) -> dict[str, Any]:
         "state_utf8_bytes_50_turns": state["utf8_bytes"],
         "single_thread_turns_per_s": single,
         "samples": default["samples"],
+        "samples_by_rules": counts,
         "generated_pack_bytes": {str(n): p.yaml_path.stat().st_size for n, p in packs.items()},
         "live_rules": genpack.LIVE_RULES,
         "seconds": time.perf_counter() - t_start,
@@ -832,7 +895,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     with workdir(args.workdir) as work, contextlib.redirect_stdout(sys.stderr):
         # Peers may print while loading; stdout is kept for the report alone.
         result = run(settings, work)
-    text = json.dumps(result, ensure_ascii=False, indent=2)
+    text = json.dumps(rounded(result), ensure_ascii=False, indent=2)
     if args.save is not None:
         args.save.write_text(text + "\n", encoding="utf-8")
     if args.json:
