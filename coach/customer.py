@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 
+from .matching import Matching
 from .scenario import Scenario
 from .session import Feedback
 from .steps import Step
@@ -42,8 +43,12 @@ class CustomerState:
 class SimulatedCustomer:
     """Plays the scenario's customer. Same scenario, level, seed and lines → same replies."""
 
-    def __init__(self, scenario: Scenario, level: str = "medium", seed: int = 0) -> None:
+    def __init__(self, scenario: Scenario, level: str = "medium", seed: int = 0,
+                 matching: "Matching | None" = None) -> None:
         self.scenario = scenario
+        # With the coach's tokenizer, topic words match on token edges (体现在 is not 现在).
+        self.matching = matching
+        self._topic_words = {w for f in scenario.facts for w in f.topic}
         self.level_name = level
         self.level = scenario.levels[level]
         self.rng = random.Random(f"{scenario.id}|{level}|{seed}")
@@ -63,15 +68,23 @@ class SimulatedCustomer:
         return all(any(w in text for w in group) for group in self.scenario.need_keywords)
 
     def _topic(self, line: str) -> str | None:
-        text = normalise(line).text.replace(" ", "")
-        best = None
-        for fact in self.scenario.facts:
-            if any(w in text for w in fact.topic):
-                told = self.state.revealed.get(fact.id, 0)
-                if told < len(fact.open):
-                    return fact.id
-                best = best or fact.id
-        return best
+        """The fact the question asks about: most topic words hit, untold facts first."""
+        if self.matching is not None:
+            found = self.matching.find_words(normalise(line).text, self._topic_words)
+        else:
+            text = normalise(line).text.replace(" ", "")
+            found = {w for w in self._topic_words if w in text}
+        best: tuple[int, int, int] | None = None
+        best_id = None
+        for i, fact in enumerate(self.scenario.facts):
+            hits = sum(1 for w in fact.topic if w in found)
+            if not hits:
+                continue
+            untold = 1 if self.state.revealed.get(fact.id, 0) < len(fact.open) else 0
+            key = (untold, hits, -i)
+            if best is None or key > best:
+                best, best_id = key, fact.id
+        return best_id
 
     def respond(self, line: str, fb: Feedback, step: Step) -> Reply:
         """React to one trainee line, given the coach's feedback on it and the current step."""

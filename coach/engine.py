@@ -16,6 +16,8 @@ from .steps import Step
 from .text import normalise, to_simplified, to_traditional
 from .tokenizer import Word, new_tokenizer
 
+_QUESTION_ENDINGS = ("吗", "呢", "么", "什么", "怎么样", "如何", "哪些", "多少", "为什么", "怎么办", "几个", "哪个",
+                     "哪里", "何时", "什么时候", "是不是", "对不对", "好不好", "行不行", "可不可以", "有没有")
 _LEADING_PUNCT = re.compile(r"^[\s，,、；;：:]+")
 # An empty {customer} leaves "好的，，您" or "。，您" behind: keep the first mark only.
 _DOUBLE_PUNCT = re.compile(r"([，,、。！？；：])[，,、]+")
@@ -277,7 +279,10 @@ class Coach:
         step_before = session.step
         expected = session.last_suggestion.step if session.last_suggestion else step_before
         moved = [moves[m].step for m in seen if moves[m].step is not None]
-        asked = "?" in norm.original or "？" in norm.original or len(norm.original) <= 40
+        # 哪里不合适我们再改 uses a question word but asks nothing: without a question mark,
+        # only a line that ends like a question counts as one.
+        tail = norm.text.rsplit(" ", 1)[-1] if norm.text else ""
+        asked = "?" in norm.original or "？" in norm.original or tail.endswith(_QUESTION_ENDINGS)
         if "open_question" in seen and asked:
             qtype = "open"
         elif "closed_question" in seen or norm.original.rstrip().endswith(("?", "？")):
@@ -288,8 +293,11 @@ class Coach:
         commanding = "command" in seen
         reflected = "reflect" in seen or (bool(session.last) and overlap(norm.original, session.last) >= 0.5)
         notes: list[str] = [moves[m].note for m in seen if moves[m].note and not moves[m].red_line]
-        fits = (expected in moved) if moved else (qtype == "open" and expected in (
-            Step.INVESTIGATE, Step.ANALYSE, Step.COMMUNICATE))
+        # A move fits when it is the step the coach expected, or a step the flow allows
+        # from where the talk is (probing on one's own from communicate is fine).
+        allowed = self._packset.flow.get(step_before, frozenset())
+        fits = any(m == expected or m == step_before or m in allowed for m in moved) if moved else (
+            qtype == "open" and expected in (Step.INVESTIGATE, Step.ANALYSE, Step.COMMUNICATE))
         if expected == Step.REPEAT and reflected:
             fits = True
         if len(norm.original) > 80:

@@ -148,11 +148,19 @@ class Matching:
                     a.signals[sid] = got
         return a
 
-    def _occurrences(self, text: str, tokens: list[tuple[str, int, int]]) -> dict[str, list[Occ]]:
-        words = self.token_words
+    def find_words(self, text: str, words: set[str]) -> set[str]:
+        """Which of ``words`` occur in ``text`` on token edges (the keyword rules, any word set)."""
+        norm_text = text
+        tokens = self.tokenize(norm_text)
+        return set(self._occurrences(norm_text, tokens, words, max(map(len, words), default=1)))
+
+    def _occurrences(self, text: str, tokens: list[tuple[str, int, int]], words: set[str] | None = None,
+                     max_len: int | None = None) -> dict[str, list[Occ]]:
+        phrases = self.phrase_words if words is None else set()
+        words = self.token_words if words is None else words
         found: dict[str, list[tuple[int, int]]] = {}
         n = len(tokens)
-        max_len = self.max_len
+        max_len = max_len or self.max_len
         for i in range(n):
             w, s, e = tokens[i]
             if w == " ":
@@ -176,7 +184,7 @@ class Matching:
                         sub = w[k:k + size]
                         if sub in words and self.freq.get(sub):
                             found.setdefault(sub, []).append((s + k, s + k + size))
-        for p in self.phrase_words:
+        for p in phrases:
             start = text.find(p)
             while start != -1:
                 found.setdefault(p, []).append((start, start + len(p)))
@@ -307,7 +315,9 @@ class Matching:
         return {k: v for k, v in out.items() if v}
 
 
-_FILLER = re.compile(r"^(?:主要|其实|就是|还是|总之|反正|我觉得|感觉|应该|可能|大概|那个|这个)*(?:是|在于|有)?")
+_FILLER = re.compile(
+    r"^(?:主要|其实|就是|还是|总之|反正|我觉得|感觉|应该|可能|大概|那个|这个|最|比较|目前|现在)*"
+    r"(?:(?:头疼|麻烦|困难|问题|难处|担心|烦)的?(?:地方)?)?(?:是|在于|有)?")
 
 
 def _group_value(m: re.Match[str]) -> str:

@@ -45,7 +45,7 @@ class PracticeRun:
         self.seed = seed
         self.coach = coach or Coach.load(list(scenario.packs))
         self.session = self.coach.session(customer=scenario.name)
-        self.customer = SimulatedCustomer(scenario, level, seed)
+        self.customer = SimulatedCustomer(scenario, level, seed, self.coach.matching)
         self.turns: list[dict[str, Any]] = []
         self.hints = 0
         self.greeting = self.customer.opening()
