@@ -202,35 +202,60 @@ def _check_sales(res: Result, exp: LDict, f: Any, n: int, line: int) -> None:
 
 
 def coverage(results: list[Result], coaches: dict[tuple[str, ...], Coach]) -> list[str]:
-    """Lines naming every rule, signal, move, slot and step that no dialogue exercised."""
+    """Lines naming every rule, signal, move and slot of each pack that no dialogue exercised.
+
+    Coverage is per pack, pooled over every dialogue that loads it: the default pack is
+    exercised by the dialogues of the optional packs too. An item counts for the pack whose
+    file defines it (a signal that a later pack extends counts for the later one). Steps are
+    pooled over all dialogues. The last line says how many rules are dead overall.
+    """
     from .steps import Step
 
-    lines: list[str] = []
+    # pack id -> (path, {kind: {item: where}}, seen {kind: set})
+    defined: dict[str, dict[str, dict[str, str]]] = {}
+    seen: dict[str, dict[str, set[str]]] = {}
+    dialogues: dict[str, int] = {}
     for packs, coach in coaches.items():
         mine = [r for r in results if r.packs == packs]
         if not mine:
             continue
         ps = coach.packset
-        seen_rules = set().union(*(r.rules for r in mine))
-        seen_signals = set().union(*(r.signals for r in mine))
-        seen_slots = set().union(*(r.slots for r in mine))
-        seen_steps = set().union(*(r.steps for r in mine))
-        seen_moves = set().union(*(r.moves for r in mine))
-        lines.append(f"覆盖率（{', '.join(packs)}；{len(mine)} 个对话）：")
-        for kind, every, seen in (
-            ("rules", [r.id for r in ps.rules], seen_rules),
-            ("signals", list(ps.signals), seen_signals),
-            ("moves", list(ps.moves), seen_moves),
-            ("slots", list(ps.slots), seen_slots),
-            ("steps", [s.value for s in Step], seen_steps),
-        ):
-            missing = [x for x in every if x not in seen]
-            done = len(every) - len(missing)
-            lines.append(f"  {kind}: {done}/{len(every)} exercised")
-            for x in missing:
-                where = ""
-                if kind == "rules":
-                    rule = next(r for r in ps.rules if r.id == x)
-                    where = f"  ({rule.where})"
-                lines.append(f"    not exercised: {x}{where}")
+        by_path = {info.path: info.id for info in ps.packs}
+        items: list[tuple[str, str, str, str]] = [  # (pack id, kind, item, where)
+            (ps.packs[r.pack_index].id, "rules", r.id, str(r.where)) for r in ps.rules]
+        for kind, table in (("signals", ps.signals), ("moves", ps.moves), ("slots", ps.slots)):
+            for key, d in table.items():
+                items.append((by_path.get(d.where.path, ps.packs[0].id), kind, key, str(d.where)))
+        used = {
+            "rules": set().union(*(r.rules for r in mine)),
+            "signals": set().union(*(r.signals for r in mine)),
+            "moves": set().union(*(r.moves for r in mine)),
+            "slots": set().union(*(r.slots for r in mine)),
+        }
+        for info in ps.packs:
+            dialogues[info.id] = dialogues.get(info.id, 0) + len(mine)
+            for kind, got in used.items():
+                seen.setdefault(info.id, {}).setdefault(kind, set()).update(got)
+        for pid, kind, key, where in items:
+            defined.setdefault(pid, {}).setdefault(kind, {}).setdefault(key, where)
+
+    lines: list[str] = []
+    dead = total = 0
+    for pid in sorted(defined, key=lambda p: (p != "default", p)):
+        lines.append(f"覆盖率 {pid}（{dialogues.get(pid, 0)} 个对话）：")
+        for kind in ("rules", "signals", "moves", "slots"):
+            every = defined[pid].get(kind, {})
+            missing = [k for k in every if k not in seen.get(pid, {}).get(kind, set())]
+            if kind == "rules":
+                dead += len(missing)
+                total += len(every)
+            lines.append(f"  {kind}: {len(every) - len(missing)}/{len(every)} exercised")
+            for k in missing:
+                where = f"  ({every[k]})" if kind == "rules" else ""
+                lines.append(f"    not exercised: {k}{where}")
+    all_steps = set().union(*(r.steps for r in results)) if results else set()
+    missing_steps = [s.value for s in Step if s.value not in all_steps]
+    lines.append(f"steps: {len(Step) - len(missing_steps)}/{len(Step)} exercised")
+    lines.extend(f"    not exercised: {s}" for s in missing_steps)
+    lines.append(f"rules never exercised: {dead} of {total}")
     return lines

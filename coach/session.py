@@ -14,7 +14,10 @@ if TYPE_CHECKING:
     from .engine import Coach, Explanation
 
 #: Version of the dict ``Session.to_dict()`` returns; ``Coach.restore()`` checks it.
-STATE_VERSION = 1
+STATE_VERSION = 2
+# Version 2 added "advice": the last suggested line (step, text, why, rule), so feedback on
+# the salesperson's next line after a restore still knows what the coach had advised.
+# A version-1 state is migrated by setting it to None.
 #: A multi-valued slot keeps at most this many values (the newest).
 MAX_SLOT_VALUES = 6
 #: A slot value longer than this is cut: slots feed templates, not transcripts.
@@ -110,6 +113,7 @@ class Session:
             "last": self.last,
             "script": self.script,
             "reached": [s.value for s in self.reached],
+            "advice": _advice_dict(self.last_suggestion),
         }
 
     @classmethod
@@ -125,9 +129,11 @@ class Session:
                              f"({STATE_VERSION}); upgrade coach")
         if version < 1:
             raise StateError(f"state version {version} is not supported")
+        if version == 1:
+            state = {**state, "version": 2, "advice": None}
         expected = {"version": int, "packs": str, "customer": str, "step": str, "turn": int,
                     "slots": dict, "prev": list, "fired": dict, "last": str, "script": str,
-                    "reached": list}
+                    "reached": list, "advice": (dict, type(None))}
         missing = sorted(set(expected) - set(state))
         extra = sorted(set(state) - set(expected))
         if missing:
@@ -136,7 +142,8 @@ class Session:
             raise StateError(f"state has unknown key(s): {', '.join(extra)}")
         for key, typ in expected.items():
             if not isinstance(state[key], typ) or isinstance(state[key], bool):
-                raise StateError(f"state key '{key}' must be {typ.__name__}")
+                name = typ.__name__ if isinstance(typ, type) else f"{typ[0].__name__} or null"
+                raise StateError(f"state key '{key}' must be {name}")
         if state["packs"] != coach.fingerprint:
             raise StateError("state was saved under other rule packs "
                              f"({state['packs']}, these are {coach.fingerprint})")
@@ -164,7 +171,25 @@ class Session:
         if state["script"] not in ("hans", "hant"):
             raise StateError("state key 'script' must be 'hans' or 'hant'")
         s.script = state["script"]
+        s.last_suggestion = _advice(state["advice"], coach)
         return s
+
+
+def _advice_dict(s: Suggestion | None) -> dict[str, str] | None:
+    if s is None:
+        return None
+    return {"step": s.step.value, "text": s.text, "why": s.why, "rule": s.rule}
+
+
+def _advice(raw: dict[str, Any] | None, coach: "Coach") -> Suggestion | None:
+    if raw is None:
+        return None
+    if sorted(raw) != ["rule", "step", "text", "why"] or not all(isinstance(v, str) for v in raw.values()):
+        raise StateError("state key 'advice' must hold text under step, text, why and rule")
+    if not any(r.id == raw["rule"] for r in coach.packset.rules):
+        raise StateError(f"state names unknown rule {raw['rule']!r}")
+    return Suggestion(step=_step(raw["step"]), text=raw["text"][:2000], why=raw["why"][:2000],
+                      signals=(), rule=raw["rule"])
 
 
 def _step(value: Any) -> Step:

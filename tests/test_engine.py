@@ -265,3 +265,38 @@ def test_non_string_input_raises_documented_error(coach):
     with pytest.raises(InputError):
         coach.session().hear(None)  # type: ignore[arg-type]
     assert issubclass(InputError, CoachError)
+
+
+def test_feedback_after_restore_still_knows_the_advice(coach):
+    """The last suggestion survives to_dict/restore, so say() offers it as the better line."""
+    live = coach.session(customer="李总")
+    advice = live.hear("我们最近业绩不太好")
+    restored = coach.restore(json.loads(json.dumps(live.to_dict())))
+    assert restored.last_suggestion is not None
+    assert restored.last_suggestion.text == advice.text
+    a, b = live.say("你必须马上买"), restored.say("你必须马上买")
+    assert a == b and b.better == advice.text
+
+
+def test_version_1_state_is_migrated(coach):
+    """A state saved before 'advice' existed restores, with no advice."""
+    s = coach.session()
+    s.hear("太贵了")
+    state = s.to_dict()
+    del state["advice"]
+    state["version"] = 1
+    old = coach.restore(state)
+    assert old.step == s.step and old.last_suggestion is None
+    assert old.to_dict()["version"] == 2
+
+
+def test_tampered_advice_is_refused(coach):
+    s = coach.session()
+    s.hear("太贵了")
+    for bad in ({"step": "nowhere", "text": "x", "why": "y", "rule": s.last_suggestion.rule},
+                {"step": "investigate", "text": "x", "why": "y", "rule": "no.such.rule"},
+                {"step": "investigate", "text": 3, "why": "y", "rule": "x"}, ["x"]):
+        state = s.to_dict()
+        state["advice"] = bad
+        with pytest.raises(StateError):
+            coach.restore(state)
