@@ -13,6 +13,7 @@ from .pack import PackSet, Rule, load_or_raise
 from .reflect import reflect
 from .session import MAX_SLOT_CHARS, MAX_SLOT_VALUES, Feedback, Session, Suggestion, overlap
 from .steps import Step
+from .template import Template
 from .text import normalise, to_simplified, to_traditional
 from .tokenizer import Word, new_tokenizer
 
@@ -365,8 +366,13 @@ def _pick(rule: Rule, values: dict[str, str], fired: int) -> str:
         return ""
     # Variants that use more of what is known are more specific: prefer them, and rotate
     # among equals so a rule that fires twice does not repeat itself word for word.
-    most = max(len(t.names) for t in usable)
-    usable = [t for t in usable if len(t.names) == most]
+    # Only names with a value count: "{customer}，…" with no name known is not more specific
+    # than a variant without it (otherwise it would win every time and repeat).
+    def known(t: Template) -> int:
+        return sum(1 for n in t.names if values.get(n))
+
+    most = max(known(t) for t in usable)
+    usable = [t for t in usable if known(t) == most]
     text = usable[fired % len(usable)].render(values)
     text = _DOUBLE_PUNCT.sub(r"\1", text)
     return _LEADING_PUNCT.sub("", text).strip()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -81,7 +82,11 @@ class PracticeRun:
         step = self.session.step
         reply = self.customer.respond(line, fb, step)
         # The coach hears the customer too, so /hint answers the latest customer line.
-        self.suggestion = self.session.hear(reply.text)
+        # Stage directions such as （李总认可了需求……） narrate the scene; the customer did
+        # not say them, so the coach must not read signals into them.
+        spoken = _NARRATION.sub("", reply.text).strip()
+        if spoken:
+            self.suggestion = self.session.hear(spoken)
         n = len(self.turns) + 1
         self.turns.append({
             "n": n, "text": line, "reply": reply.text, "reaction": reply.reaction, "fact": reply.fact,
@@ -91,6 +96,9 @@ class PracticeRun:
 
     def scorecard(self) -> Scorecard:
         return score(self.turns, self.scenario.id, self.level, self.seed, self.hints, self.ended)
+
+
+_NARRATION = re.compile(r"[（(][^（）()]*[）)]")
 
 
 def _fb_dict(fb: Feedback) -> dict[str, Any]:

@@ -268,3 +268,12 @@ def test_practice_terminal_ui_with_pipe_input(tmp_path):
     assert "李总：" in text and "提示：" in text and "成绩单" in text
     row = h.get(rec.id)
     assert row.status == "interrupted" and row.turns == 1 and row.hints == 1
+
+
+def test_stage_directions_are_not_heard_as_customer_words():
+    """The closing narration （…） is shown to the trainee but not fed to the coach."""
+    run = play("training-course", "easy", "strong")
+    assert run.ended == "success"
+    last_reply = run.turns[-1]["reply"]
+    assert "（" in last_reply  # the scenario narrates its happy end
+    assert "（" not in run.session.last and "认可了需求" not in run.session.last
