@@ -367,7 +367,7 @@ class _RawPack:
     dictionary: list[tuple[str, int | None, Pos | None]]
     synonyms: dict[str, list[str]]
     negators: list[str] | None
-    signals: list[tuple[str, SignalDef, bool, Pos | None]]
+    signals: list[tuple[str, SignalDef, bool, Pos | None, bool]]  # …, replace, pos, titled
     moves: list[tuple[str, MoveDef, Pos | None]]
     slots: list[tuple[str, SlotDef, Pos | None]]
     rules: list[tuple[LDict, Pos | None]]
@@ -465,10 +465,12 @@ def read_file(path: Path, problems: list[Problem]) -> _RawPack | None:
                 continue
             r.keys(spec, keys, f"{section[:-1]} '{sid}'")
             matcher = _read_matcher(r, spec, f"{section[:-1]} '{sid}'")
-            title = r.text(spec.get("title"), spec.pos.get("title"), "title") or sid
+            given_title = r.text(spec.get("title"), spec.pos.get("title"), "title")
+            title = given_title or sid
             if section == "signals":
                 replace = r.boolean(spec.get("replace"), spec.pos.get("replace"), "replace", False)
-                rp.signals.append((sid, SignalDef(sid, title, matcher, r.where(spos)), replace, spos))
+                rp.signals.append((sid, SignalDef(sid, title, matcher, r.where(spos)), replace, spos,
+                                   bool(given_title)))
             else:
                 step = _read_step(r, spec.get("step"), spec.pos.get("step"))
                 note = r.text(spec.get("note"), spec.pos.get("note"), "note")
@@ -611,11 +613,13 @@ def _read_step(r: _Reader, value: Any, pos: Pos | None) -> Step | None:
 # Composing
 
 
-def _known(r: _Reader, kind: str, name: str, known: Iterable[str], pos: Pos | None, code: str) -> bool:
-    known = list(known)
+def _known(r: _Reader, kind: str, name: str, known: set[str] | dict[str, Any], pos: Pos | None,
+           code: str) -> bool:
+    # A hashed membership test: this runs for every name every rule refers to, so it must
+    # not copy ``known`` (that made loading quadratic in the number of signals).
     if name in known:
         return True
-    close = difflib.get_close_matches(name, known, n=1)
+    close = difflib.get_close_matches(name, list(known), n=1)
     hint = f"did you mean '{close[0]}'?" if close else f"define {kind} '{name}' or remove it"
     r.err(pos, code, f"unknown {kind} '{name}'", hint)
     return False
@@ -649,8 +653,9 @@ def compose(raws: list[_RawPack], problems: list[Problem]) -> PackSet | None:
         if raw.negators is not None:
             negators = raw.negators
         seen: dict[str, Pos | None] = {}
-        for sid, sdef, replace, pos in raw.signals:
-            # Later packs extend a signal's keywords unless they say replace: true.
+        for sid, sdef, replace, pos, titled in raw.signals:
+            # Later packs extend a signal's keywords unless they say replace: true; an
+            # extension without a title keeps the title the signal already has.
             if sid in signals and not replace:
                 old = signals[sid].match
                 new = sdef.match
@@ -658,7 +663,7 @@ def compose(raws: list[_RawPack], problems: list[Problem]) -> PackSet | None:
                                  old.phrases + new.phrases, old.patterns + new.patterns,
                                  new.negatable and old.negatable,
                                  tuple(dict.fromkeys(old.filled + new.filled)))
-                sdef = SignalDef(sid, sdef.title, merged, sdef.where)
+                sdef = SignalDef(sid, sdef.title if titled else signals[sid].title, merged, sdef.where)
             signals[sid] = sdef
         for sid, mdef, pos in raw.moves:
             moves[sid] = mdef
@@ -707,9 +712,10 @@ def compose(raws: list[_RawPack], problems: list[Problem]) -> PackSet | None:
                 tags.add(t)
     rule_ids = {item.get("id") for _, _, item, _, _ in all_rule_items if isinstance(item.get("id"), str)}
     names = set(slots) | set(BUILTIN_NAMES)
+    after_names = rule_ids | tags | set(moves)  # once, not once per rule
     for pack_index, raw, item, pos, position in all_rule_items:
         rule = _read_rule(_Reader(raw.path, problems), item, pos, pack_index, position,
-                          signals, slots, moves, rule_ids | tags | set(moves), names)
+                          signals, slots, moves, after_names, names)
         if rule is not None:
             rules[rule.id] = rule  # a later pack's rule of the same id replaces it
 
