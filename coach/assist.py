@@ -165,6 +165,22 @@ def run_piped(app: Assist, stdin: TextIO, stdout: TextIO) -> int:
     return 0
 
 
+def warm_up_after_first_draw(ps: Any, coach: Coach) -> None:
+    """Start the tokenizer in the background once the prompt is on screen.
+
+    Reading its cache holds the GIL for ~150 ms; started earlier, that delays the first
+    draw of the prompt. After the first draw the user is reading or typing anyway.
+    """
+    started: list[bool] = []
+
+    def start(_: Any) -> None:
+        if not started:  # a flag, not `-=`: the event is iterating its handler list
+            started.append(True)
+            coach.warm_up(background=True)
+
+    ps.app.after_render += start
+
+
 def run_terminal(app: Assist, input: Any = None, output: Any = None) -> int:
     from prompt_toolkit import PromptSession, print_formatted_text
     from prompt_toolkit.history import InMemoryHistory
@@ -184,6 +200,7 @@ def run_terminal(app: Assist, input: Any = None, output: Any = None) -> int:
     def show(text: str) -> None:
         print_formatted_text(text, output=ps.output)
 
+    warm_up_after_first_draw(ps, app.coach)
     show("销售教练 · 实时助手。输入客户说的话；以 > 开头记录你自己说的话；/help 查看命令。")
     while not app.done:
         try:
@@ -205,7 +222,5 @@ def run_assist(packs: list[str | Path] | None = None, customer: str = "",
     coach = Coach.load(packs)
     app = Assist(coach, customer, packs, Path(record) if record else None)
     if stdin.isatty() and stdout.isatty():
-        # Segmentation starts while the user reads the banner and types.
-        coach.warm_up(background=True)
         return run_terminal(app)
     return run_piped(app, stdin, stdout)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
+from typing import Callable
 
 from .matching import Matching
 from .scenario import Scenario
@@ -44,15 +45,24 @@ class SimulatedCustomer:
     """Plays the scenario's customer. Same scenario, level, seed and lines → same replies."""
 
     def __init__(self, scenario: Scenario, level: str = "medium", seed: int = 0,
-                 matching: "Matching | None" = None) -> None:
+                 matching: "Matching | Callable[[], Matching] | None" = None) -> None:
         self.scenario = scenario
         # With the coach's tokenizer, topic words match on token edges (体现在 is not 现在).
-        self.matching = matching
+        # A callable is called on first use, so a practice prompt can show before the
+        # tokenizer has started.
+        self._matching = matching
         self._topic_words = {w for f in scenario.facts for w in f.topic}
         self.level_name = level
         self.level = scenario.levels[level]
         self.rng = random.Random(f"{scenario.id}|{level}|{seed}")
         self.state = CustomerState(patience=self.level.patience)
+
+    @property
+    def matching(self) -> "Matching | None":
+        m = self._matching
+        if m is not None and not isinstance(m, Matching):
+            m = self._matching = m()
+        return m
 
     def _say(self, reaction: str, default: str = "嗯。") -> str:
         options = self.scenario.reactions.get(reaction) or (default,)

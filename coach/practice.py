@@ -13,7 +13,7 @@ from .engine import Coach
 from .history import History, open_history
 from .scenario import Scenario, load_scenario
 from .scoring import Scorecard, render, score
-from .session import Feedback
+from .session import Feedback, Suggestion
 from .steps import Step
 
 DEFAULT_SCENARIO = "training-course"
@@ -46,11 +46,23 @@ class PracticeRun:
         self.seed = seed
         self.coach = coach or Coach.load(list(scenario.packs))
         self.session = self.coach.session(customer=scenario.name)
-        self.customer = SimulatedCustomer(scenario, level, seed, self.coach.matching)
+        self.customer = SimulatedCustomer(scenario, level, seed, lambda: self.coach.matching)
         self.turns: list[dict[str, Any]] = []
         self.hints = 0
         self.greeting = self.customer.opening()
-        self.suggestion = self.session.hear(self.greeting)
+        # The coach hears the greeting on first need (a hint or the first line), not here:
+        # the terminal shows its prompt while the tokenizer starts in the background.
+        self._suggestion: Suggestion | None = None
+
+    @property
+    def suggestion(self) -> Suggestion:
+        if self._suggestion is None:
+            self._suggestion = self.session.hear(self.greeting)
+        return self._suggestion
+
+    @suggestion.setter
+    def suggestion(self, value: Suggestion) -> None:
+        self._suggestion = value
 
     @property
     def ended(self) -> str:
@@ -78,6 +90,7 @@ class PracticeRun:
 
     def turn(self, line: str) -> TurnResult:
         """The trainee says one line: feedback on it, then the customer's reply."""
+        _ = self.suggestion  # the coach hears the greeting first, as it was said first
         fb = self.session.say(line)
         step = self.session.step
         reply = self.customer.respond(line, fb, step)
@@ -219,7 +232,7 @@ def run_terminal(run: PracticeRun, rec: Recorder, input: Any = None, output: Any
     from prompt_toolkit.history import InMemoryHistory
     from prompt_toolkit.styles import Style
 
-    from .assist import step_bar
+    from .assist import step_bar, warm_up_after_first_draw
 
     style = Style.from_dict({
         "bottom-toolbar": "noreverse bg:#222222 #aaaaaa",
@@ -239,6 +252,7 @@ def run_terminal(run: PracticeRun, rec: Recorder, input: Any = None, output: Any
     def show(text: str) -> None:
         print_formatted_text(text, output=ps.output)
 
+    warm_up_after_first_draw(ps, run.coach)
     name = run.scenario.name
     show(f"练习：{run.scenario.title}（{run.level}）。/help 查看命令。")
     show(f"{name}：{run.greeting}")
