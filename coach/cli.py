@@ -4,27 +4,61 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Sequence
+from typing import Any, NoReturn, Sequence
 
 from . import __version__
 from .errors import CoachError, PackError
 
 
+_ARGPARSE_MESSAGES = (
+    ("the following arguments are required: ", "缺少参数："),
+    ("unrecognized arguments: ", "无法识别的参数："),
+    ("invalid choice: ", "无效的选择："),
+    ("expected one argument", "需要一个值"),
+    ("argument ", "参数 "),
+    ("invalid int value: ", "不是整数："),
+    (" (choose from ", "（可选："),
+)
+
+
+class _Formatter(argparse.HelpFormatter):
+    def add_usage(self, usage: str | None, actions: Any, groups: Any, prefix: str | None = None) -> None:
+        super().add_usage(usage, actions, groups, "用法：" if prefix is None else prefix)
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with its own words in Chinese: headings, -h, and the common errors."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", _Formatter)
+        kwargs["add_help"] = False
+        super().__init__(*args, **kwargs)
+        self._positionals.title = "参数"
+        self._optionals.title = "选项"
+        self.add_argument("-h", "--help", action="help", help="显示这段帮助并退出")
+
+    def error(self, message: str) -> NoReturn:
+        for english, chinese in _ARGPARSE_MESSAGES:
+            message = message.replace(english, chinese)
+        self.print_usage(sys.stderr)
+        self.exit(2, f"{self.prog}: 错误：{message}\n")
+
+
 def _add_pack_arg(p: argparse.ArgumentParser) -> None:
     p.add_argument("--pack", "-p", action="append", metavar="PACK",
-                   help="rule pack to load: a bundled id, a .yaml file or a folder "
-                        "(repeatable; later packs win; default: the bundled 'default')")
+                   help="要加载的规则包：自带包的 id（见 coach packs）、.yaml 文件或文件夹；"
+                        "可重复，后加载的优先；默认只加载 default")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="coach",
         description="销售需求定义教练：按“调查、分析、沟通、试探、重复、确定、展示、等待”八步，"
                     "根据客户的话建议下一句该说什么，并说明原因。",
         epilog="例：coach assist  |  coach lint rules  |  coach explain \"太贵了，我们预算不够\"",
     )
-    parser.add_argument("--version", action="version", version=f"coach {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    parser.add_argument("--version", action="version", version=f"coach {__version__}", help="显示版本并退出")
+    sub = parser.add_subparsers(dest="command", metavar="命令")
 
     p = sub.add_parser("assist", help="实时助手：输入客户说的话，得到下一句建议",
                        description="实时助手：输入客户刚说的话，得到建议的下一句、原因、步骤和信号。"
@@ -47,36 +81,36 @@ def build_parser() -> argparse.ArgumentParser:
     _add_pack_arg(p)
 
     p = sub.add_parser("history", help="练习记录：历次得分、各项技能的趋势和下一步建议",
-                       description="List past practice sessions with a per-skill trend and a recommended next scenario.")
+                       description="列出历次练习：得分、句数、状态，各项技能的趋势，以及下一步该练哪个场景。")
     p.add_argument("--db", metavar="PATH", help="练习记录数据库")
     p.add_argument("--json", action="store_true", help="以 JSON 输出")
 
     p = sub.add_parser("report", help="重新打印某次练习的成绩单，可导出 HTML",
-                       description="Print the scorecard of a past practice session again; --html writes it as HTML.")
+                       description="重新打印某次练习的成绩单；--html 另存为 HTML 文件。")
     p.add_argument("id", type=int, help="练习记录编号（coach history 中的 #）")
     p.add_argument("--db", metavar="PATH", help="练习记录数据库")
     p.add_argument("--html", metavar="FILE", help="写成 HTML 文件")
 
     p = sub.add_parser("packs", help="列出自带的规则包（id、标题、规则数）",
-                       description="List the bundled rule packs: id, title, rule count. Load one with --pack ID "
-                                   "or Coach.load([\"default\", ID]).")
+                       description="列出自带的规则包：id、标题、规则数。用 --pack ID 或 "
+                                   "Coach.load([\"default\", ID]) 加载。")
 
     p = sub.add_parser("lint", help="检查规则包，列出所有问题（文件:行:列）",
-                       description="Validate rule packs and list every problem as "
-                                   "path:line:col: CODE message (hint). Exit 0 when there are no errors, 1 otherwise.")
-    p.add_argument("paths", nargs="+", metavar="PATH", help="pack files, folders or bundled ids, composed in order")
-    p.add_argument("--strict", action="store_true", help="treat warnings as errors")
+                       description="检查规则包（和场景文件），一次列出所有问题，格式为 "
+                                   "路径:行:列: 代码 说明 (hint: 改法)。没有错误时退出码 0，否则 1。")
+    p.add_argument("paths", nargs="+", metavar="PATH", help="规则包文件、文件夹或自带包 id，按顺序组合")
+    p.add_argument("--strict", action="store_true", help="把警告也当作错误")
 
     p = sub.add_parser("test", help="回放黄金对话，检查每一轮的预期",
-                       description="Replay golden dialogues (YAML) and check every expectation. "
-                                   "Prints a dot per dialogue; for a failure the file, the turn, expected "
-                                   "versus actual and the rule that fired. Exit 1 on any failure.")
-    p.add_argument("paths", nargs="+", metavar="PATH", help="dialogue files or folders (searched recursively)")
+                       description="回放黄金对话（YAML），检查每一轮的预期。每个对话打一个点；失败时列出文件、"
+                                   "第几轮、预期和实际，以及触发的规则。有任何失败时退出码 1。")
+    p.add_argument("paths", nargs="+", metavar="PATH", help="对话文件或文件夹（递归查找）")
     p.add_argument("--coverage", action="store_true",
-                   help="list the rules, signals, moves, slots and steps that no dialogue exercised")
+                   help="按规则包列出没有任何对话用到的规则、信号、话术动作和槽位")
 
     p = sub.add_parser("explain", help="解释一句客户的话：分词、信号、槽位、候选规则和胜出规则",
-                       description="Show how the engine reads one customer utterance.")
+                       description="显示引擎如何读一句客户的话：规范化后的文本、分词、信号及触发它的关键词、"
+                                   "槽位、候选规则及落选原因、胜出规则。")
     _add_pack_arg(p)
     p.add_argument("text", help="客户说的话")
 

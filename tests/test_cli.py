@@ -144,3 +144,24 @@ def test_console_script_runs_outside_the_repo(tmp_path):
     r = subprocess.run(["coach", "assist"], input="太贵了\n", capture_output=True, text=True,
                        cwd=tmp_path, timeout=120)
     assert r.returncode == 0 and "no_money" in r.stdout
+
+
+@pytest.mark.parametrize("command", ["", "assist", "practice", "history", "report", "packs",
+                                     "lint", "test", "explain", "serve"])
+def test_help_is_in_chinese(command):
+    """Every --help speaks Chinese, argparse's own headings included."""
+    from coach.cli import build_parser
+
+    parser = build_parser()
+    if command:
+        parser = next(a for a in parser._subparsers._group_actions[0].choices.items() if a[0] == command)[1]
+    text = parser.format_help()
+    assert text.startswith("用法：") and "显示这段帮助并退出" in text
+    for english in ("usage:", "show this help", "options:", "positional arguments"):
+        assert english not in text
+
+
+def test_argument_errors_are_in_chinese():
+    r = subprocess.run([sys.executable, "-m", "coach", "serve"], capture_output=True, text=True,
+                       encoding="utf-8", timeout=60)
+    assert r.returncode == 2 and "错误：缺少参数：--stdio" in r.stderr
