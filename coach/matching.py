@@ -5,9 +5,10 @@ from __future__ import annotations
 import bisect
 import re
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any, Iterable, NamedTuple
 
 from .extract import extract_dates, extract_numbers, extract_people
+from .literals import Prefilter
 from .pack import Matcher, PackSet
 from .safepattern import PATTERN_INPUT_CHARS
 from .text import Normalised
@@ -21,13 +22,23 @@ CONJUNCTION_WINDOW = 16
 NEGATION_LOOKBACK = 2
 
 
-@dataclass(frozen=True)
-class Occ:
-    """One place a keyword occurs in the normalised text."""
+class Occ(NamedTuple):
+    """One place a keyword occurs in the normalised text.
+
+    A NamedTuple, not a dataclass: a turn creates dozens and a frozen dataclass costs
+    several times more to build.
+    """
 
     start: int
     end: int
     negated: bool
+    negator: str = ""  # the word that negates it ("" when not negated)
+
+
+def _key_part(alt: tuple[frozenset[str], ...]) -> frozenset[str]:
+    """The part of a conjunction to index it by: every part must occur, so any one will
+    do; the one least likely to occur by chance (fewest, longest words) wastes fewest tries."""
+    return min(alt, key=lambda group: sum(16.0 ** -len(w) for w in group))
 
 
 @dataclass(frozen=True)
@@ -39,6 +50,59 @@ class _CompiledMatcher:
     patterns: tuple[re.Pattern[str], ...]
     negatable: bool
     filled: tuple[str, ...]
+    # The words of each ``any`` alternative together: a negator among them is part of
+    # what the alternative says (没+时间), so it negates nothing inside it.
+    any_words: tuple[frozenset[str], ...] = ()
+    all_words: frozenset[str] = frozenset()
+    # Every ``any`` word in declaration order, repeats kept: the order the negation
+    # report lists them in.
+    any_order: tuple[str, ...] = ()
+    any_set: frozenset[str] = frozenset()
+    # Each pattern's index in the Matching's Prefilter.
+    pattern_ids: tuple[int, ...] = ()
+
+
+class _Table:
+    """The per-turn indexes of one matcher table (signals or moves).
+
+    ``alts`` / ``nones``: word → (matcher id, alternative index) for each ``any`` / ``none``
+    alternative, filed under the words of one of its parts, so a turn tries only the
+    alternatives one of whose required words is present instead of all of them.
+    """
+
+    def __init__(self, table: dict[str, _CompiledMatcher]) -> None:
+        self.alts: dict[str, list[tuple[str, int]]] = {}
+        self.nones: dict[str, list[tuple[str, int]]] = {}
+        for mid, cm in table.items():
+            for index, source in ((self.alts, cm.any), (self.nones, cm.none)):
+                for i, alt in enumerate(source):
+                    if not alt:
+                        continue
+                    for w in _key_part(alt):
+                        index.setdefault(w, []).append((mid, i))
+
+    @staticmethod
+    def hits(index: dict[str, list[tuple[str, int]]], occ: dict[str, list[Occ]]) -> dict[str, list[int]]:
+        """matcher id → sorted indexes of its alternatives worth trying on this turn."""
+        found: dict[str, set[int]] = {}
+        for w in occ:
+            entries = index.get(w)
+            if entries:
+                for mid, i in entries:
+                    found.setdefault(mid, set()).add(i)
+        return {mid: sorted(ids) for mid, ids in found.items()}
+
+
+class _Turn(NamedTuple):
+    """What every matcher of one turn reads: computed once per turn, not per matcher."""
+
+    occ: dict[str, list[Occ]]
+    text: str
+    clauses: list[str]
+    live: set[int]  # patterns whose required literal text is present (Prefilter.live)
+    alt_hits: dict[str, list[int]]  # matcher → any-alternatives one of whose words occurs
+    none_hits: dict[str, list[int]]  # matcher → none-alternatives likewise
+    negated: set[str]  # words all of whose occurrences are negated
 
 
 @dataclass
@@ -66,9 +130,16 @@ class Matching:
                 syn.setdefault(w, set()).update(group)
         self._syn = syn
         self.negators = frozenset(packset.negators)
+        # Every pattern of every signal, move and slot, in one prefilter run once a turn.
+        self._patterns: list[re.Pattern[str]] = []
         self.signals = {sid: self._compile(s.match) for sid, s in packset.signals.items()}
         self.moves = {mid: self._compile(m.match) for mid, m in packset.moves.items()}
         self.slots = packset.slots
+        self._slot_pattern_ids = {
+            slot.id: tuple(self._pattern_id(p) for p in slot.patterns) for slot in packset.slots.values()}
+        self._prefilter = Prefilter(self._patterns)
+        self._signal_table = _Table(self.signals)
+        self._move_table = _Table(self.moves)
         # keyword → the signals / moves whose matchers name it: the index that keeps the
         # cost of a turn independent of how many signals a pack set has.
         self.kw_signals: dict[str, set[str]] = {}
@@ -104,15 +175,27 @@ class Matching:
     def _expand(self, word: str) -> frozenset[str]:
         return frozenset(self._syn.get(word, {word}) | {word})
 
+    def _pattern_id(self, pattern: re.Pattern[str]) -> int:
+        self._patterns.append(pattern)
+        return len(self._patterns) - 1
+
     def _compile(self, m: Matcher) -> _CompiledMatcher:
+        any_ = tuple(tuple(self._expand(k) for k in alt) for alt in m.any)
+        all_ = tuple(self._expand(k) for k in m.all)
+        order = tuple(k for alt in any_ for g in alt for k in g)
         return _CompiledMatcher(
-            any=tuple(tuple(self._expand(k) for k in alt) for alt in m.any),
-            all=tuple(self._expand(k) for k in m.all),
+            any=any_,
+            all=all_,
             none=tuple(tuple(self._expand(k) for k in alt) for alt in m.none),
             phrases=m.phrases,
             patterns=m.patterns,
             negatable=m.negatable,
             filled=m.filled,
+            any_words=tuple(frozenset().union(*alt) for alt in any_),
+            all_words=frozenset().union(*all_),
+            any_order=order,
+            any_set=frozenset(order),
+            pattern_ids=tuple(self._pattern_id(p) for p in m.patterns),
         )
 
     # -- reading one utterance ---------------------------------------------------------
@@ -129,23 +212,33 @@ class Matching:
         table = self.moves if moves else self.signals
         index = self.kw_moves if moves else self.kw_signals
         always = self.always_moves if moves else self.always_signals
+        tables = self._move_table if moves else self._signal_table
         candidates: set[str] = set(always)
         for k in occ:
             hit = index.get(k)
             if hit:
                 candidates |= hit
         clause_list = text.split(" ") if text else []
+        live = self._prefilter.live(text) if text else set()
         if not moves:
-            a.slots = self._slots(text, clause_list, occ, norm)
+            a.slots = self._slots(text, clause_list, occ, norm, live)
+        turn = _Turn(occ, text, clause_list, live, tables.hits(tables.alts, occ), tables.hits(tables.nones, occ),
+                     {k for k, os in occ.items() if all(o.negated for o in os)})
         for sid in sorted(candidates):
-            fired = self._evaluate(table[sid], occ, text, clause_list, a, sid)
+            fired = self._evaluate(table[sid], turn, a, sid)
             if fired:
                 a.signals[sid] = fired
         for sid in self.filled_signals if not moves else ():
             if sid not in a.signals and sid not in a.vetoed:
-                got = [f"{k}={a.slots[k][0]}" for k in table[sid].filled if a.slots.get(k)]
+                cm = table[sid]
+                got = [f"{k}={a.slots[k][0]}" for k in cm.filled if a.slots.get(k)]
                 if got:
-                    a.signals[sid] = got
+                    # A none: veto holds against filled slots too.
+                    veto = self._veto(cm, turn, sid) if cm.none else None
+                    if veto is None:
+                        a.signals[sid] = got
+                    else:
+                        a.vetoed[sid] = veto
         return a
 
     def find_words(self, text: str, words: set[str]) -> set[str]:
@@ -192,40 +285,55 @@ class Matching:
         starts = [t[1] for t in tokens]
         out: dict[str, list[Occ]] = {}
         for word, spans in found.items():
-            out[word] = [Occ(s, e, self._negated(s, tokens, starts)) for s, e in dict.fromkeys(spans)]
+            negators = [self._negator(s, tokens, starts) for s, e in dict.fromkeys(spans)]
+            out[word] = [Occ(s, e, bool(n), n) for (s, e), n in zip(dict.fromkeys(spans), negators)]
         return out
 
-    def _negated(self, start: int, tokens: list[tuple[str, int, int]], starts: list[int]) -> bool:
+    def _negator(self, start: int, tokens: list[tuple[str, int, int]], starts: list[int]) -> str:
+        """The negator that negates a word starting at ``start``, or ""."""
         # The tokens ending at or before `start`, back to the clause boundary.
         i = bisect.bisect_right(starts, start) - 1
         if i >= 0 and tokens[i][1] < start:
             # The keyword starts inside token i (a merged word): look at its own head too.
             head = tokens[i][0][: start - tokens[i][1]]
-            if head in self.negators or head[-1:] in self.negators:
-                return True
+            if head in self.negators:
+                return head
+            if head[-1:] in self.negators:
+                return head[-1:]
         i = i - 1 if i >= 0 and tokens[i][1] == start else i
         for _ in range(NEGATION_LOOKBACK):
             if i < 0:
-                return False
+                return ""
             w = tokens[i][0]
             if w == " ":
-                return False
+                return ""
             if w in self.negators:
-                return True
+                return w
             i -= 1
-        return False
+        return ""
 
-    def _present(self, group: frozenset[str], occ: dict[str, list[Occ]], negatable: bool) -> list[tuple[str, Occ]]:
+    def _negated(self, start: int, tokens: list[tuple[str, int, int]], starts: list[int]) -> bool:
+        return bool(self._negator(start, tokens, starts))
+
+    @staticmethod
+    def _present(group: frozenset[str], occ: dict[str, list[Occ]], negatable: bool,
+                 own: frozenset[str] = frozenset()) -> list[tuple[str, Occ]]:
+        """Occurrences of the group's words that count: not negated, unless by one of ``own``."""
         out = []
         for k in group:
             for o in occ.get(k, ()):
-                if not (negatable and o.negated):
+                if not (negatable and o.negated and o.negator not in own):
                     out.append((k, o))
         return out
 
-    def _conj(self, alt: tuple[frozenset[str], ...], occ: dict[str, list[Occ]], negatable: bool) -> list[str] | None:
-        """The words of a conjunction if every part occurs, all within the window."""
-        parts = [self._present(g, occ, negatable) for g in alt]
+    def _conj(self, alt: tuple[frozenset[str], ...], occ: dict[str, list[Occ]], negatable: bool,
+              own: frozenset[str] = frozenset()) -> list[str] | None:
+        """The words of a conjunction if every part occurs, all within the window.
+
+        ``own``: the conjunction's own words; one of them in front of another is part of
+        the phrase the conjunction describes (没 in 没+时间), not a negation of it.
+        """
+        parts = [self._present(g, occ, negatable, own) for g in alt]
         if not all(parts):
             return None
         if len(parts) == 1:
@@ -243,44 +351,57 @@ class Matching:
                 return chosen
         return None
 
-    def _evaluate(self, cm: _CompiledMatcher, occ: dict[str, list[Occ]], text: str,
-                  clause_list: list[str], a: Analysis, sid: str) -> list[str]:
+    def _veto(self, cm: _CompiledMatcher, turn: _Turn, sid: str) -> list[str] | None:
+        """The words of the first ``none:`` alternative that occurs, else None."""
+        for i in turn.none_hits.get(sid, ()):
+            got = self._conj(cm.none[i], turn.occ, False)
+            if got:
+                return ["+".join(got)]
+        return None
+
+    def _evaluate(self, cm: _CompiledMatcher, turn: _Turn, a: Analysis, sid: str) -> list[str]:
+        # The veto is decided first and holds whatever else occurs: a vetoed matcher
+        # neither fires nor (see analyse) is filled by slots. The rest still runs when it
+        # holds, only so that explain reports it as before: the veto when the matcher would
+        # have fired, the negated words when not. Vetoes are rare; the common turn pays one
+        # dict lookup for this.
+        veto = self._veto(cm, turn, sid) if cm.none else None
+        occ = turn.occ
         fired: list[str] = []
-        for alt in cm.any:
-            got = self._conj(alt, occ, cm.negatable)
+        for i in turn.alt_hits.get(sid, ()):
+            got = self._conj(cm.any[i], occ, cm.negatable, cm.any_words[i])
             if got:
                 fired.append("+".join(got))
         for p in cm.phrases:
-            if p in text:
+            if p in turn.text:
                 fired.append(p)
-        for pat in cm.patterns:
-            for clause in clause_list:
+        live = turn.live
+        for pid, pat in zip(cm.pattern_ids, cm.patterns):
+            if pid not in live:
+                continue  # its required text is absent: it cannot match
+            for clause in turn.clauses:
                 m = pat.search(clause[:PATTERN_INPUT_CHARS])
                 if m:
                     fired.append(m.group(0))
                     break
-        if not fired and cm.any:
+        if not fired and cm.any and not cm.any_set.isdisjoint(turn.negated):
             # Say why a signal whose keyword was there did not fire: negation.
-            neg = [k for alt in cm.any for g in alt for k in g if occ.get(k) and all(o.negated for o in occ[k])]
-            if neg:
-                a.vetoed[sid] = [f"{k}(否定)" for k in neg]
+            a.vetoed[sid] = [f"{k}(否定)" for k in cm.any_order if k in turn.negated]
         if (cm.any or cm.phrases or cm.patterns) and not fired:
             return []
         for group in cm.all:
-            present = self._present(group, occ, cm.negatable)
+            present = self._present(group, occ, cm.negatable, cm.all_words)
             if not present:
                 return []
             if not (cm.any or cm.phrases or cm.patterns):
                 fired.append(present[0][0])
-        for alt in cm.none:
-            got = self._conj(alt, occ, False)
-            if got:
-                a.vetoed[sid] = ["+".join(got)]
-                return []
+        if veto is not None:
+            a.vetoed[sid] = veto
+            return []
         return fired
 
     def _slots(self, text: str, clause_list: list[str], occ: dict[str, list[Occ]],
-               norm: Normalised) -> dict[str, list[str]]:
+               norm: Normalised, live: set[int] | None = None) -> dict[str, list[str]]:
         out: dict[str, list[str]] = {}
 
         def add(sid: str, value: str) -> None:
@@ -289,7 +410,9 @@ class Matching:
                 out[sid].append(value)
 
         for slot in self.slots.values():
-            for pat in slot.patterns:
+            for pid, pat in zip(self._slot_pattern_ids[slot.id], slot.patterns):
+                if live is not None and pid not in live:
+                    continue  # its required text is absent: it cannot match
                 for clause in clause_list:
                     for m in pat.finditer(clause[:PATTERN_INPUT_CHARS]):
                         add(slot.id, tidy_value(_group_value(m)))
