@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
+from . import packcache
 from .errors import PackError, Problem
 from .extract import DATE_PATTERN, PERSON_PATTERN
 from .numerals import NUMBER_PATTERN
@@ -841,9 +842,20 @@ def _check_fallbacks(rules: tuple[Rule, ...], raws: list[_RawPack], problems: li
                 "so every turn in that step gets an answer"))
 
 
-def load_packset(sources: Iterable[str | Path] | str | Path | None) -> tuple[PackSet | None, list[Problem]]:
-    """Read, validate and compose packs. Returns the PackSet (None on errors) and all problems."""
+def load_packset(sources: Iterable[str | Path] | str | Path | None,
+                 cache: bool = True) -> tuple[PackSet | None, list[Problem]]:
+    """Read, validate and compose packs. Returns the PackSet (None on errors) and all problems.
+
+    With ``cache`` (and unless ``COACH_PACK_CACHE=0``), a pack set that loaded without
+    errors before from files with the same bytes is read from the pack cache instead
+    (see ``coach.packcache``); the result is the same either way.
+    """
     files, problems = resolve(sources)  # type: ignore[arg-type]
+    if cache and files and not problems and packcache.enabled():
+        hit = _from_cache(files)
+        if hit is not None:
+            packset, warnings = hit
+            return packset, problems + warnings
     raws: list[_RawPack] = []
     for f in files:
         raw = read_file(f, problems)
@@ -865,6 +877,7 @@ def load_packset(sources: Iterable[str | Path] | str | Path | None) -> tuple[Pac
             else:
                 _Reader(raw.path, problems).err(rpos, "E120", f"required pack '{req}' not found",
                                                 "list it in Coach.load([...]) or use a bundled pack id")
+    listed = raws
     raws = extra + raws
     if any(p.is_error for p in problems):
         return None, problems
@@ -872,7 +885,27 @@ def load_packset(sources: Iterable[str | Path] | str | Path | None) -> tuple[Pac
         problems.append(Problem("?", 0, 0, "E002", "no packs to load", "name at least one pack"))
         return None, problems
     packset = compose(raws, problems)
+    if cache and packset is not None and len(listed) == len(files):
+        # Keyed by the bytes actually parsed, so a file edited meanwhile is never cached
+        # under its new contents' key with its old contents' result.
+        key = packcache.key_for([(r.path, r.digest) for r in listed])
+        packcache.write(key, packset, problems, [(r.path, r.digest) for r in extra])
     return packset, problems
+
+
+def _from_cache(files: list[Path]) -> tuple[PackSet, list[Problem]] | None:
+    listed = []
+    for f in files:
+        try:
+            if f.stat().st_size > MAX_FILE_BYTES:
+                return None
+        except OSError:
+            return None
+        digest = packcache.file_digest(f)
+        if digest is None:
+            return None
+        listed.append((str(f), digest))
+    return packcache.read(packcache.key_for(listed))  # type: ignore[return-value]
 
 
 def load_or_raise(sources: Iterable[str | Path] | str | Path | None) -> PackSet:
