@@ -14,7 +14,7 @@ from .reflect import reflect
 from .session import MAX_SLOT_CHARS, MAX_SLOT_VALUES, Feedback, Session, Suggestion, overlap
 from .steps import Step
 from .template import Template
-from .text import normalise, to_simplified, to_traditional
+from .text import normalise, to_traditional
 from .tokenizer import Word, new_tokenizer
 
 _QUESTION_ENDINGS = ("吗", "呢", "么", "什么", "怎么样", "如何", "哪些", "多少", "为什么", "怎么办", "几个", "哪个",
@@ -98,6 +98,9 @@ class Coach:
             else:
                 for step in rule.steps:
                     self._by_step.setdefault(step, []).append(rule)
+        # Each rule's place in Rule.sort_key order, computed once: a turn sorts its
+        # candidates by it instead of recomputing every key (specificity counts conditions).
+        self._rank = {r.id: i for i, r in enumerate(sorted(packset.rules, key=Rule.sort_key))}
 
     # -- construction ------------------------------------------------------------------
 
@@ -167,9 +170,8 @@ class Coach:
     # -- turns -------------------------------------------------------------------------
 
     def _values(self, session: Session, slots: dict[str, list[str]], last: str) -> dict[str, str]:
-        values = {k: "、".join(v) for k, v in slots.items() if v}
+        values = _Values({k: "、".join(v) for k, v in slots.items() if v}, last)
         values["customer"] = session.customer or _first(slots.get("contact"))
-        values["echo"] = reflect(last) if last else ""
         return values
 
     def _conditions(self, rule: Rule, step: Step, signals: set[str], slots: dict[str, list[str]],
@@ -206,14 +208,13 @@ class Coach:
             seen[r.id] = r
         for r in self._by_step.get(None, ()):
             seen[r.id] = r
-        return sorted(seen.values(), key=Rule.sort_key)
+        return sorted(seen.values(), key=lambda r: self._rank[r.id])
 
     def _decide(self, session: Session, a: Analysis, explain: bool = False
                 ) -> tuple[Rule, str, dict[str, list[str]], list[Candidate]]:
         slots = _merge(session.slots, a.slots, self._packset)
         signals = set(a.signals)
-        last = to_simplified(a.norm.original)
-        values = self._values(session, slots, last)
+        values = self._values(session, slots, a.norm.original_hans)
         winner: tuple[Rule, str] | None = None
         report: list[Candidate] = []
         for rule in self._candidates(session.step, signals):
@@ -246,14 +247,16 @@ class Coach:
         rule, line, slots, _ = self._decide(session, a)
         if a.norm.script:
             session.script = a.norm.script
-        elif _has_cjk(a.norm.original) and to_traditional(a.norm.original) != a.norm.original:
+        elif (session.script == "hant" and _has_cjk(a.norm.original)
+              and to_traditional(a.norm.original) != a.norm.original):
+            # Only a traditional session can switch back; a simplified one stays as it is.
             session.script = "hans"  # clearly simplified: answer in simplified again
         for name, value in rule.set_slots:
             slots[name] = [value]
         for name in rule.clear_slots:
             slots.pop(name, None)
         session.slots = slots
-        values = self._values(session, slots, to_simplified(a.norm.original))
+        values = self._values(session, slots, a.norm.original_hans)
         why = rule.why.render(values)
         nxt = rule.next or session.step
         session.step = nxt
@@ -262,7 +265,7 @@ class Coach:
         session.turn += 1
         session.prev = (rule.id, *sorted(rule.tags))
         session.fired[rule.id] = session.fired.get(rule.id, 0) + 1
-        session.last = to_simplified(a.norm.original)[:MAX_SLOT_CHARS * 4]
+        session.last = a.norm.original_hans[:MAX_SLOT_CHARS * 4]
         if session.script == "hant":
             line, why = to_traditional(line), to_traditional(why)
         s = Suggestion(
@@ -337,6 +340,27 @@ class Coach:
             signals=dict(a.signals), suppressed=dict(a.vetoed), slots=dict(a.slots),
             step_before=base.step, candidates=tuple(report), winner=rule.id, suggestion=suggestion,
         )
+
+
+class _Values(dict):  # type: ignore[type-arg]
+    """Template values whose ``echo`` (the customer's words reflected) is computed only
+    when a template asks for it: most replies do not use it."""
+
+    def __init__(self, values: dict[str, str], last: str) -> None:
+        super().__init__(values)
+        self._last = last
+
+    def __missing__(self, key: str) -> str:
+        if key != "echo":
+            raise KeyError(key)
+        echo = reflect(self._last) if self._last else ""
+        self["echo"] = echo
+        return echo
+
+    def get(self, key: str, default: str | None = None) -> str | None:  # type: ignore[override]
+        if key == "echo":
+            return self[key]
+        return super().get(key, default)
 
 
 def _first(values: list[str] | None) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import threading
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
@@ -16,7 +17,10 @@ Script = Literal["hans", "hant"]
 MAX_TURN_CHARS = 2000
 
 _t2s = opencc.OpenCC("t2s")
-_s2t = opencc.OpenCC("s2t")
+# s2t is built on first use: only a customer writing traditional characters needs it, and
+# it holds ~26 MB that most processes would carry for nothing.
+_s2t: opencc.OpenCC | None = None
+_s2t_lock = threading.Lock()
 
 # Everything that is not a letter, digit, CJK ideograph or emoji-ish symbol separates
 # clauses. Keeping "%" and "." lets 5% and 1.5 survive as numbers; "-" and "+" likewise.
@@ -32,6 +36,16 @@ class Normalised:
     text: str  # simplified, folded, punctuation turned into single spaces: what rules match
     script: Script | None  # "hant" if the input was traditional, None if it gave no clue
     trimmed: bool  # True when the input was longer than MAX_TURN_CHARS
+    # ``original`` in simplified characters, found during normalisation (usually at no
+    # extra cost); None when the Normalised was built elsewhere. Read ``original_hans``.
+    original_simplified: str | None = None
+
+    @property
+    def original_hans(self) -> str:
+        """``original`` in simplified characters (OpenCC t2s): what replies quote and store."""
+        if self.original_simplified is not None:
+            return self.original_simplified
+        return to_simplified(self.original)
 
 
 def _clean(raw: str) -> str:
@@ -57,14 +71,25 @@ def to_simplified(text: str) -> str:
 
 def to_traditional(text: str) -> str:
     """Simplified → traditional Chinese (OpenCC s2t), for answering traditional input."""
-    return _s2t.convert(text)
+    global _s2t
+    converter = _s2t
+    if converter is None:
+        with _s2t_lock:
+            if _s2t is None:
+                _s2t = opencc.OpenCC("s2t")
+            converter = _s2t
+    return converter.convert(text)
 
 
 @lru_cache(maxsize=4096)
-def _fold(text: str) -> tuple[str, bool]:
+def _fold(text: str) -> tuple[str, bool, str]:
+    """(folded and simplified, whether that changed the script, ``text`` simplified)."""
     folded = unicodedata.normalize("NFKC", text).casefold()
     simplified = _t2s.convert(folded)
-    return simplified, simplified != folded
+    # Most turns have nothing for NFKC or casefold to change: then the text's own
+    # simplified form is the one just computed, and OpenCC is not called a second time.
+    original_simplified = simplified if folded == text else _t2s.convert(text)
+    return simplified, simplified != folded, original_simplified
 
 
 def normalise(raw: str) -> Normalised:
@@ -77,7 +102,7 @@ def normalise(raw: str) -> Normalised:
     if trimmed:
         raw = raw[:MAX_TURN_CHARS]
     original = _clean(raw).strip()
-    simplified, was_traditional = _fold(original)
+    simplified, was_traditional, original_simplified = _fold(original)
     text = _SEPARATORS.sub(" ", simplified)
     text = _DECIMAL_DOT.sub(".", text) if "." in simplified else text
     text = text.strip()
@@ -86,6 +111,7 @@ def normalise(raw: str) -> Normalised:
         text=text,
         script="hant" if was_traditional else None,
         trimmed=trimmed,
+        original_simplified=original_simplified,
     )
 
 
