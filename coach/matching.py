@@ -12,6 +12,7 @@ from .literals import Prefilter
 from .pack import Matcher, PackSet
 from .safepattern import PATTERN_INPUT_CHARS
 from .text import Normalised
+from .tokenizer import tokenize
 
 # A keyword made only of these characters can be a jieba token; anything else (emoji,
 # symbols) is looked for as a plain substring.
@@ -58,8 +59,6 @@ class _CompiledMatcher:
     # report lists them in.
     any_order: tuple[str, ...] = ()
     any_set: frozenset[str] = frozenset()
-    # Each pattern's index in the Matching's Prefilter.
-    pattern_ids: tuple[int, ...] = ()
 
 
 class _Table:
@@ -99,7 +98,7 @@ class _Turn(NamedTuple):
     occ: dict[str, list[Occ]]
     text: str
     clauses: list[str]
-    live: set[int]  # patterns whose required literal text is present (Prefilter.live)
+    live: dict[str, list[int]]  # matcher → its patterns whose required text is present
     alt_hits: dict[str, list[int]]  # matcher → any-alternatives one of whose words occurs
     none_hits: dict[str, list[int]]  # matcher → none-alternatives likewise
     negated: set[str]  # words all of whose occurrences are negated
@@ -130,14 +129,21 @@ class Matching:
                 syn.setdefault(w, set()).update(group)
         self._syn = syn
         self.negators = frozenset(packset.negators)
-        # Every pattern of every signal, move and slot, in one prefilter run once a turn.
-        self._patterns: list[re.Pattern[str]] = []
         self.signals = {sid: self._compile(s.match) for sid, s in packset.signals.items()}
         self.moves = {mid: self._compile(m.match) for mid, m in packset.moves.items()}
         self.slots = packset.slots
-        self._slot_pattern_ids = {
-            slot.id: tuple(self._pattern_id(p) for p in slot.patterns) for slot in packset.slots.values()}
-        self._prefilter = Prefilter(self._patterns)
+        # Every pattern of every signal, move and slot in one prefilter, run once a turn;
+        # _owners[i] says whose pattern i is: (kind, id, index in its owner's patterns).
+        self._owners: list[tuple[str, str, int]] = []
+        patterns: list[re.Pattern[str]] = []
+        for kind, owners in (("signal", {k: v.match.patterns for k, v in packset.signals.items()}),
+                             ("move", {k: v.match.patterns for k, v in packset.moves.items()}),
+                             ("slot", {k: v.patterns for k, v in packset.slots.items()})):
+            for oid, pats in owners.items():
+                for j, pat in enumerate(pats):
+                    self._owners.append((kind, oid, j))
+                    patterns.append(pat)
+        self._prefilter = Prefilter(patterns)
         self._signal_table = _Table(self.signals)
         self._move_table = _Table(self.moves)
         # keyword → the signals / moves whose matchers name it: the index that keeps the
@@ -158,6 +164,17 @@ class Matching:
                 if cm.phrases or cm.patterns:
                     always.append(sid)
         self.filled_signals = [sid for sid, cm in self.signals.items() if cm.filled]
+        # Matchers that need a look even with no alternative hit: those made of all: only,
+        # and, per phrase, those that name it.
+        self._all_only_signals = {sid for sid, cm in self.signals.items()
+                                  if cm.all and not (cm.any or cm.phrases or cm.patterns)}
+        self._all_only_moves = {mid for mid, cm in self.moves.items()
+                                if cm.all and not (cm.any or cm.phrases or cm.patterns)}
+        self.phrase_owners: dict[str, set[str]] = {}
+        for table in (self.signals, self.moves):
+            for mid, cm in table.items():
+                for p in cm.phrases:
+                    self.phrase_owners.setdefault(p, set()).add(mid)
         self.slot_keywords: dict[str, list[tuple[str, str]]] = {}
         for slot in packset.slots.values():
             for kw, value in slot.keywords:
@@ -171,13 +188,12 @@ class Matching:
         self.phrase_words = {w for w in words if not _WORDLIKE.match(w)}
         self.token_words = words - self.phrase_words
         self.max_len = max((len(w) for w in self.token_words), default=1)
+        # Every proper prefix of a token word: a run of tokens that is not one cannot grow
+        # into a word, so the scan of runs stops at once for most tokens.
+        self._prefixes = frozenset(w[:k] for w in self.token_words for k in range(1, len(w)))
 
     def _expand(self, word: str) -> frozenset[str]:
         return frozenset(self._syn.get(word, {word}) | {word})
-
-    def _pattern_id(self, pattern: re.Pattern[str]) -> int:
-        self._patterns.append(pattern)
-        return len(self._patterns) - 1
 
     def _compile(self, m: Matcher) -> _CompiledMatcher:
         any_ = tuple(tuple(self._expand(k) for k in alt) for alt in m.any)
@@ -195,13 +211,13 @@ class Matching:
             all_words=frozenset().union(*all_),
             any_order=order,
             any_set=frozenset(order),
-            pattern_ids=tuple(self._pattern_id(p) for p in m.patterns),
         )
 
     # -- reading one utterance ---------------------------------------------------------
 
     def tokenize(self, text: str) -> list[tuple[str, int, int]]:
-        return list(self.tk.tokenize(text)) if text else []
+        """(word, start, end) for each of jieba's words, spaces included."""
+        return tokenize(self.tk, text) if text else []
 
     def analyse(self, norm: Normalised, *, moves: bool = False) -> Analysis:
         """Read one utterance: keyword occurrences, then signals (or moves) and slots."""
@@ -219,12 +235,21 @@ class Matching:
             if hit:
                 candidates |= hit
         clause_list = text.split(" ") if text else []
-        live = self._prefilter.live(text) if text else set()
+        live = self._live(text)
         if not moves:
-            a.slots = self._slots(text, clause_list, occ, norm, live)
-        turn = _Turn(occ, text, clause_list, live, tables.hits(tables.alts, occ), tables.hits(tables.nones, occ),
+            a.slots = self._slots(text, clause_list, occ, norm, live.get("slot", {}))
+        turn = _Turn(occ, text, clause_list, live.get("move" if moves else "signal", {}),
+                     tables.hits(tables.alts, occ), tables.hits(tables.nones, occ),
                      {k for k, os in occ.items() if all(o.negated for o in os)})
-        for sid in sorted(candidates):
+        # A matcher with no alternative worth trying, no live pattern, no phrase and no
+        # negated word of its own can neither fire nor report: skip it.
+        active = set(turn.alt_hits) | set(turn.live) | (self._all_only_moves if moves else self._all_only_signals)
+        if turn.negated:
+            active.update(sid for sid in candidates if not table[sid].any_set.isdisjoint(turn.negated))
+        for p, sids in self.phrase_owners.items():
+            if p in text:
+                active |= sids
+        for sid in sorted(candidates & active):
             fired = self._evaluate(table[sid], turn, a, sid)
             if fired:
                 a.signals[sid] = fired
@@ -241,6 +266,17 @@ class Matching:
                         a.vetoed[sid] = veto
         return a
 
+    def _live(self, text: str) -> dict[str, dict[str, list[int]]]:
+        """kind → owner → indexes (ascending) of its patterns that can match ``text``."""
+        out: dict[str, dict[str, list[int]]] = {}
+        if not text:
+            return out
+        owners = self._owners
+        for i in sorted(self._prefilter.live(text)):
+            kind, oid, j = owners[i]
+            out.setdefault(kind, {}).setdefault(oid, []).append(j)
+        return out
+
     def find_words(self, text: str, words: set[str]) -> set[str]:
         """Which of ``words`` occur in ``text`` on token edges (the keyword rules, any word set)."""
         norm_text = text
@@ -250,6 +286,7 @@ class Matching:
     def _occurrences(self, text: str, tokens: list[tuple[str, int, int]], words: set[str] | None = None,
                      max_len: int | None = None) -> dict[str, list[Occ]]:
         phrases = self.phrase_words if words is None else set()
+        prefixes = self._prefixes if words is None else None
         words = self.token_words if words is None else words
         found: dict[str, list[tuple[int, int]]] = {}
         n = len(tokens)
@@ -265,6 +302,8 @@ class Matching:
                     found.setdefault(cat, []).append((s, tokens[j][2]))
                 j += 1
                 if j >= n or tokens[j][0] == " ":
+                    break
+                if prefixes is not None and cat not in prefixes:
                     break
                 cat += tokens[j][0]
                 if len(cat) > max_len:
@@ -375,10 +414,9 @@ class Matching:
         for p in cm.phrases:
             if p in turn.text:
                 fired.append(p)
-        live = turn.live
-        for pid, pat in zip(cm.pattern_ids, cm.patterns):
-            if pid not in live:
-                continue  # its required text is absent: it cannot match
+        # Only the patterns whose required text is present: the others cannot match.
+        for j in turn.live.get(sid, ()):
+            pat = cm.patterns[j]
             for clause in turn.clauses:
                 m = pat.search(clause[:PATTERN_INPUT_CHARS])
                 if m:
@@ -401,7 +439,8 @@ class Matching:
         return fired
 
     def _slots(self, text: str, clause_list: list[str], occ: dict[str, list[Occ]],
-               norm: Normalised, live: set[int] | None = None) -> dict[str, list[str]]:
+               norm: Normalised, live: dict[str, list[int]] | None = None) -> dict[str, list[str]]:
+        """Slot values in the utterance; ``live``: slot → the patterns worth running (all if None)."""
         out: dict[str, list[str]] = {}
 
         def add(sid: str, value: str) -> None:
@@ -410,9 +449,9 @@ class Matching:
                 out[sid].append(value)
 
         for slot in self.slots.values():
-            for pid, pat in zip(self._slot_pattern_ids[slot.id], slot.patterns):
-                if live is not None and pid not in live:
-                    continue  # its required text is absent: it cannot match
+            runs = range(len(slot.patterns)) if live is None else live.get(slot.id, ())
+            for j in runs:
+                pat = slot.patterns[j]
                 for clause in clause_list:
                     for m in pat.finditer(clause[:PATTERN_INPUT_CHARS]):
                         add(slot.id, tidy_value(_group_value(m)))

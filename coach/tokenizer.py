@@ -9,10 +9,16 @@ import sys
 import tempfile
 import threading
 from dataclasses import dataclass
+from math import log
 from pathlib import Path
 from typing import Protocol
 
 import jieba
+import jieba.finalseg
+
+# jieba's own block patterns, so that blocks split exactly as in Tokenizer.cut.
+_RE_HAN = jieba.re_han_default
+_RE_SKIP = jieba.re_skip_default
 
 # jieba's own cache is read with marshal.load(file), which is ~3x slower than
 # marshal.loads(bytes), lives in one shared temp file and logs to stderr. We keep our own.
@@ -120,3 +126,89 @@ def new_tokenizer(words: tuple[Word, ...] = ()) -> jieba.Tokenizer:
     for w in words:
         tk.add_word(w.word, w.freq)
     return tk
+
+
+def tokenize(tk: jieba.Tokenizer, text: str) -> list[tuple[str, int, int]]:
+    """``list(tk.tokenize(text))`` — words with start and end offsets — computed faster.
+
+    Segmentation is most of a turn's cost. This is jieba's own algorithm (default mode,
+    HMM on): the same prefix dictionary walk, the same best route with the same
+    floating-point sums and tie-breaks, jieba's own HMM for unknown runs, so the words
+    are exactly jieba's. It is quicker because it builds the DAG and the route in one
+    pass over lists instead of dicts of lists and generators of tuples. A tokenizer that
+    is not a plain ``jieba.Tokenizer`` (a subclass may cut differently) gets its own
+    ``tokenize``.
+    """
+    if type(tk) is not jieba.Tokenizer:
+        return list(tk.tokenize(text))
+    if not tk.initialized:
+        tk.initialize()
+    out: list[tuple[str, int, int]] = []
+    append = out.append
+    pos = 0
+    for block in _RE_HAN.split(text):
+        if not block:
+            continue
+        if _RE_HAN.match(block):
+            words = _cut_han(block, tk.FREQ, log(tk.total))
+        else:
+            words = [x for part in _RE_SKIP.split(block) for x in ((part,) if _RE_SKIP.match(part) else part)]
+        for w in words:
+            end = pos + len(w)
+            append((w, pos, end))
+            pos = end
+    return out
+
+
+def _cut_han(sentence: str, freq: dict[str, int], logtotal: float) -> list[str]:
+    """jieba's ``Tokenizer.__cut_DAG`` on one block of CJK/alphanumeric text."""
+    n = len(sentence)
+    get = freq.get
+    score = [0.0] * (n + 1)  # score[i], end[i]: jieba's route[i]
+    end = [0] * (n + 1)
+    for idx in range(n - 1, -1, -1):
+        best = 0.0
+        best_x = -1
+        i = idx
+        frag = sentence[idx]
+        while i < n:
+            f = get(frag)
+            if f is None:
+                break
+            if f:
+                s = log(f) - logtotal + score[i + 1]
+                # max() over (score, x) pairs in ascending x: a tie goes to the later x.
+                if best_x < 0 or s >= best:
+                    best, best_x = s, i
+            i += 1
+            frag = sentence[idx:i + 1]
+        if best_x < 0:  # no dictionary word starts here: the character alone, freq 1
+            best, best_x = log(1) - logtotal + score[idx + 1], idx
+        score[idx] = best
+        end[idx] = best_x
+    words: list[str] = []
+    x = 0
+    buf = ""
+    while x < n:
+        y = end[x] + 1
+        if y - x == 1:
+            buf += sentence[x]
+        else:
+            if buf:
+                _flush(buf, freq, words)
+                buf = ""
+            words.append(sentence[x:y])
+        x = y
+    if buf:
+        _flush(buf, freq, words)
+    return words
+
+
+def _flush(buf: str, freq: dict[str, int], words: list[str]) -> None:
+    # A run of single characters: jieba's HMM guesses words in it unless it is itself a word.
+    if len(buf) == 1:
+        words.append(buf)
+    elif not freq.get(buf):
+        words.extend(jieba.finalseg.cut(buf))
+    else:
+        words.extend(buf)
