@@ -7,8 +7,8 @@ else the user cache dir). Later loads of the same files read it instead of the Y
 
 The key hashes, for each file named by the caller, its path and the SHA-1 of its bytes,
 plus coach's version, this cache's format, the Python, PyYAML and OpenCC versions and the
-source of coach's own modules (a change to validation or normalisation must not reuse an
-old result). Packs pulled in by ``requires`` are recorded with their own hashes and checked
+source of the coach modules that read packs (a change to validation or normalisation must
+not reuse an old result). Packs pulled in by ``requires`` are recorded with their own hashes and checked
 on every read. Nothing in the file is ever executed: it holds only text, numbers, tuples,
 lists, dicts and frozensets (never pickle, never code), is checked by a SHA-1 of its
 payload before it is decoded, and is rebuilt into the same frozen objects a parse builds.
@@ -38,7 +38,7 @@ from .template import Template
 #: Bump when the layout written by ``_encode`` changes.
 FORMAT = 1
 _MAGIC = b"coach-packset-cache"
-#: The cache keeps at most this many pack sets; the least recently written go first.
+#: The cache keeps at most this many pack sets; the least recently used go first.
 MAX_ENTRIES = 64
 #: Set ``COACH_PACK_CACHE=0`` to neither read nor write the cache.
 ENV_SWITCH = "COACH_PACK_CACHE"
@@ -75,14 +75,39 @@ def _code_fingerprint() -> str:
             for mod in ("yaml", "opencc", "jieba"):
                 m = sys.modules.get(mod)
                 h.update(f"|{mod}={getattr(m, '__version__', '?')}".encode())
-            here = Path(__file__).resolve().parent
-            for src in sorted(here.glob("*.py")):
-                try:
-                    h.update(src.name.encode() + b"\0" + src.read_bytes())
-                except OSError:
-                    h.update(src.name.encode() + b"\0?")
+            for name, source in sorted(_pack_sources().items()):
+                h.update(name.encode() + b"\0" + source)
             _code_digest = h.hexdigest()
         return _code_digest
+
+
+_RELATIVE_IMPORT = re.compile(rb"^[ \t]*from \.(\w*) import \(?([\w, ]+)", re.M)
+
+
+def _pack_sources() -> dict[str, bytes]:
+    """The source of pack.py and of every coach module it imports, directly or not.
+
+    Found by following ``from .x import`` lines, so a module added to the load path later is
+    covered without a list to maintain; modules that only run turns (matching, session …)
+    are left out, so editing them does not throw the cache away.
+    """
+    here = Path(__file__).resolve().parent
+    found: dict[str, bytes] = {}
+    todo = ["pack"]
+    while todo:
+        name = todo.pop()
+        if name in found:
+            continue
+        try:
+            found[name] = source = (here / f"{name}.py").read_bytes()
+        except OSError:
+            found[name] = b"?"
+            continue
+        for mod, names in _RELATIVE_IMPORT.findall(source):
+            for m in [mod] if mod else [n.strip() for n in names.split(b",")]:
+                if m and (here / f"{m.decode()}.py").is_file():
+                    todo.append(m.decode())
+    return found
 
 
 def key_for(files: list[tuple[str, str]]) -> str:
@@ -112,8 +137,9 @@ def read(key: str) -> tuple[Any, list[Problem]] | None:
     """The PackSet and warnings stored under ``key``, or None (never raises)."""
     if not enabled():
         return None
+    entry = _entry_path(key)
     try:
-        blob = _entry_path(key).read_bytes()
+        blob = entry.read_bytes()
     except OSError:
         stats["misses"] += 1
         return None
@@ -134,6 +160,8 @@ def read(key: str) -> tuple[Any, list[Problem]] | None:
         stats["errors"] += 1
         return None
     stats["hits"] += 1
+    with contextlib.suppress(OSError):
+        os.utime(entry)  # recently used: pruning removes the least recently used first
     return packset, warnings
 
 

@@ -189,10 +189,20 @@ def test_switched_off(cache, tmp_path, monkeypatch):
 
 
 def test_clear_and_pruning(cache, tmp_path, monkeypatch):
+    """At most MAX_ENTRIES files; the least recently used go first."""
     monkeypatch.setattr(packcache, "MAX_ENTRIES", 3)
-    for i in range(5):
-        Coach.load([write_pack(tmp_path, MINIMAL.replace("迷你", f"迷你{i}"), f"p{i}.yaml")])
+    paths = [write_pack(tmp_path, MINIMAL.replace("迷你", f"迷你{i}"), f"p{i}.yaml") for i in range(5)]
+    for i, p in enumerate(paths[:3]):
+        Coach.load([p])
+        for e in entries(cache):  # mtimes a second apart, oldest first, whatever the clock's grain
+            os.utime(e, (e.stat().st_mtime - 10, e.stat().st_mtime - 10))
+    Coach.load([paths[0]])  # a hit: p0 is now the most recently used
+    assert packcache.stats["hits"] == 1
+    Coach.load([paths[3]])
+    Coach.load([paths[4]])
     assert len(entries(cache)) == 3
+    Coach.load([paths[0]])
+    assert packcache.stats["hits"] == 2
     assert packcache.clear() == 3 and entries(cache) == []
 
 
@@ -206,3 +216,11 @@ def test_fresh_process_uses_the_cache(cache, tmp_path):
                            cwd=ROOT, env=env, timeout=120) for _ in range(2)]
     assert [r.stdout.split() for r in runs] == [["0", "no_need.ask"], ["1", "no_need.ask"]]
     assert [r.stderr for r in runs] == ["", ""]
+
+
+def test_key_covers_the_code_that_reads_packs():
+    """Editing the modules that read packs changes every key; the turn-time modules do not."""
+    sources = packcache._pack_sources()
+    assert {"pack", "packcache", "yamlsafe", "text", "template", "safepattern", "numerals"} <= set(sources)
+    assert not {"matching", "session", "engine"} & set(sources)
+    assert all(len(src) > 100 for src in sources.values())
