@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from .numerals import NUMBER_PATTERN, find_numbers
+from .numerals import NUMBER_PATTERN, NUMBER_RE, find_numbers
 
 # The commonest surnames cover nearly every name a salesperson will type; a plain
 # "two characters + 经理" would also catch 销售经理, which is a job, not a person.
@@ -39,6 +39,15 @@ _DATE = re.compile(DATE_PATTERN)
 _COUNT = re.compile(
     "(" + NUMBER_PATTERN + r")\s*(个|位|名|人|家|台|套|间|份|次|年|万|千|元|块|%|平米|平方|亩)"
 )
+
+
+#: The regexes each built-in extractor runs: when none of them can match a text (see
+#: ``literals.Prefilter``), the extractor finds nothing there and need not run.
+EXTRACTOR_PATTERNS: dict[str, tuple[re.Pattern[str], ...]] = {
+    "person": (_PERSON,),
+    "number": (_COUNT, NUMBER_RE),
+    "date": (_DATE,),
+}
 
 
 def extract_people(text: str) -> list[str]:

@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Iterable, NamedTuple
 
-from .extract import extract_dates, extract_numbers, extract_people
+from .extract import EXTRACTOR_PATTERNS, extract_dates, extract_numbers, extract_people
 from .literals import Prefilter
 from .pack import Matcher, PackSet
 from .safepattern import PATTERN_INPUT_CHARS
@@ -138,7 +138,8 @@ class Matching:
         patterns: list[re.Pattern[str]] = []
         for kind, owners in (("signal", {k: v.match.patterns for k, v in packset.signals.items()}),
                              ("move", {k: v.match.patterns for k, v in packset.moves.items()}),
-                             ("slot", {k: v.patterns for k, v in packset.slots.items()})):
+                             ("slot", {k: v.patterns for k, v in packset.slots.items()}),
+                             ("extract", EXTRACTOR_PATTERNS)):
             for oid, pats in owners.items():
                 for j, pat in enumerate(pats):
                     self._owners.append((kind, oid, j))
@@ -237,7 +238,7 @@ class Matching:
         clause_list = text.split(" ") if text else []
         live = self._live(text)
         if not moves:
-            a.slots = self._slots(text, clause_list, occ, norm, live.get("slot", {}))
+            a.slots = self._slots(text, clause_list, occ, norm, live.get("slot", {}), live.get("extract", {}))
         turn = _Turn(occ, text, clause_list, live.get("move" if moves else "signal", {}),
                      tables.hits(tables.alts, occ), tables.hits(tables.nones, occ),
                      {k for k, os in occ.items() if all(o.negated for o in os)})
@@ -439,8 +440,10 @@ class Matching:
         return fired
 
     def _slots(self, text: str, clause_list: list[str], occ: dict[str, list[Occ]],
-               norm: Normalised, live: dict[str, list[int]] | None = None) -> dict[str, list[str]]:
-        """Slot values in the utterance; ``live``: slot → the patterns worth running (all if None)."""
+               norm: Normalised, live: dict[str, list[int]] | None = None,
+               extractors: dict[str, list[int]] | None = None) -> dict[str, list[str]]:
+        """Slot values in the utterance. ``live``: slot → the patterns worth running;
+        ``extractors``: the built-in extractors worth running (each: all when None)."""
         out: dict[str, list[str]] = {}
 
         def add(sid: str, value: str) -> None:
@@ -456,6 +459,8 @@ class Matching:
                     for m in pat.finditer(clause[:PATTERN_INPUT_CHARS]):
                         add(slot.id, tidy_value(_group_value(m)))
             for name in slot.extract:
+                if extractors is not None and name not in extractors:
+                    continue  # none of its regexes can match: it would find nothing
                 if name == "person":
                     for v in extract_people(norm.text):
                         add(slot.id, v)

@@ -14,7 +14,8 @@ NUMBER_PATTERN = (
     r"(?:\d{1,12}(?:\.\d{1,6})?(?:[十百千万亿]{1,2})?"
     r"|[零〇一二两三四五六七八九十百千万亿幺]{1,12})"
 )
-_NUMBER_RE = re.compile(NUMBER_PATTERN)
+#: NUMBER_PATTERN compiled.
+NUMBER_RE = re.compile(NUMBER_PATTERN)
 
 
 def _parse_chinese(text: str) -> int | None:
@@ -62,7 +63,7 @@ def parse_number(text: str) -> float | int | None:
 def find_numbers(text: str) -> list[tuple[int, int, float | int]]:
     """Every number in the text as (start, end, value)."""
     out = []
-    for m in _NUMBER_RE.finditer(text):
+    for m in NUMBER_RE.finditer(text):
         value = parse_number(m.group(0))
         if value is not None:
             out.append((m.start(), m.end(), value))

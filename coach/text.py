@@ -49,6 +49,10 @@ class Normalised:
 
 
 def _clean(raw: str) -> str:
+    # Nearly every turn is printable throughout: no surrogate, control or format
+    # character (str.isprintable is false for all of them), so nothing below would change.
+    if raw.isprintable():
+        return raw
     # Lone surrogates cannot be encoded anywhere downstream (JSON, SQLite, terminals).
     if any("\ud800" <= ch <= "\udfff" for ch in raw):
         raw = raw.encode("utf-8", "replace").decode("utf-8")

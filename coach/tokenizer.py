@@ -209,6 +209,80 @@ def _flush(buf: str, freq: dict[str, int], words: list[str]) -> None:
     if len(buf) == 1:
         words.append(buf)
     elif not freq.get(buf):
-        words.extend(jieba.finalseg.cut(buf))
+        _hmm_cut(buf, words)
     else:
         words.extend(buf)
+
+
+def _hmm_cut(text: str, words: list[str]) -> None:
+    """``jieba.finalseg.cut``: its blocks, its forced splits, its Viterbi path (below)."""
+    fs = jieba.finalseg
+    for block in fs.re_han.split(text):
+        if fs.re_han.match(block):
+            forced = fs.Force_Split_Words
+            for w in _hmm_words(block):
+                if w not in forced:
+                    words.append(w)
+                else:
+                    words.extend(w)
+        else:
+            words.extend(x for x in fs.re_skip.split(block) if x)
+
+
+def _hmm_words(sentence: str) -> list[str]:
+    """jieba.finalseg's Viterbi over the states B M E S, unrolled.
+
+    The same sums in the same order, and max()'s tie-breaks spelt out: on equal
+    probabilities max() over (prob, state) pairs takes the larger state letter
+    (B < E < M < S). Back-pointers replace jieba's copied path lists.
+    """
+    fs = jieba.finalseg
+    low = fs.MIN_FLOAT
+    emit, trans, start = fs.emit_P, fs.trans_P, fs.start_P
+    e_b, e_m, e_e, e_s = emit["B"].get, emit["M"].get, emit["E"].get, emit["S"].get
+    t_eb, t_sb = trans["E"].get("B", low), trans["S"].get("B", low)
+    t_mm, t_bm = trans["M"].get("M", low), trans["B"].get("M", low)
+    t_ss, t_es = trans["S"].get("S", low), trans["E"].get("S", low)
+    t_be, t_me = trans["B"].get("E", low), trans["M"].get("E", low)
+    c = sentence[0]
+    vb = start["B"] + e_b(c, low)
+    vm = start["M"] + e_m(c, low)
+    ve = start["E"] + e_e(c, low)
+    vs = start["S"] + e_s(c, low)
+    # States as indexes: B 0, M 1, E 2, S 3. back[t][s]: the state before s at step t.
+    back: list[tuple[int, int, int, int]] = []
+    for c in sentence[1:]:
+        em = e_b(c, low)  # B comes from E or S
+        p_e, p_s = ve + t_eb + em, vs + t_sb + em
+        nb, fb = (p_s, 3) if p_s >= p_e else (p_e, 2)
+        em = e_m(c, low)  # M comes from M or B
+        p_m, p_b = vm + t_mm + em, vb + t_bm + em
+        nm, fm = (p_m, 1) if p_m >= p_b else (p_b, 0)
+        em = e_s(c, low)  # S comes from S or E
+        p_s, p_e = vs + t_ss + em, ve + t_es + em
+        ns, f_s = (p_s, 3) if p_s >= p_e else (p_e, 2)
+        em = e_e(c, low)  # E comes from B or M
+        p_b, p_m = vb + t_be + em, vm + t_me + em
+        ne, fe = (p_m, 1) if p_m >= p_b else (p_b, 0)
+        vb, vm, vs, ve = nb, nm, ns, ne
+        back.append((fb, fm, fe, f_s))
+    state = 3 if vs >= ve else 2
+    path = [state]
+    for step in reversed(back):
+        state = step[state]
+        path.append(state)
+    path.reverse()
+    out: list[str] = []
+    begin = nexti = 0
+    for i, pos in enumerate(path):
+        if pos == 0:
+            begin = i
+        elif pos == 2:
+            out.append(sentence[begin:i + 1])
+            nexti = i + 1
+        elif pos == 3:
+            out.append(sentence[i])
+            nexti = i + 1
+    if nexti < len(sentence):
+        out.append(sentence[nexti:])
+    return out
