@@ -160,6 +160,23 @@ def test_read_only_cache_folder_works(cache, tmp_path):
         cache.chmod(0o700)
 
 
+def test_permission_denied_on_write_is_quiet(cache, tmp_path, monkeypatch):
+    """What a read-only folder does to a non-root user, simulated so it runs as root too."""
+    p = write_pack(tmp_path, MINIMAL)
+    Coach.load([p])  # an entry exists
+
+    def denied(*args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(packcache.tempfile, "NamedTemporaryFile", denied)
+    monkeypatch.setattr(packcache.os, "utime", denied)
+    q = write_pack(tmp_path, MINIMAL.replace("迷你", "另一个"), "other.yaml")
+    assert replies(Coach.load([q])) == replies(Coach.load([q]))  # never stored, parsed twice
+    Coach.load([p])  # the existing entry is still read
+    assert packcache.stats["writes"] == 1 and packcache.stats["hits"] == 1
+    assert [e.name for e in (cache / "packs").iterdir() if e.name.startswith(".")] == []
+
+
 def test_read_only_cache_file_is_still_read(cache, tmp_path):
     p = write_pack(tmp_path, MINIMAL)
     Coach.load([p])
