@@ -62,34 +62,49 @@ class _CompiledMatcher:
 
 
 class _Table:
-    """The per-turn indexes of one matcher table (signals or moves).
+    """The per-turn index of one matcher table (signals or moves).
 
-    ``alts`` / ``nones``: word → (matcher id, alternative index) for each ``any`` / ``none``
-    alternative, filed under the words of one of its parts, so a turn tries only the
-    alternatives one of whose required words is present instead of all of them.
+    Each ``any`` and ``none`` alternative is filed under the words of one of its parts, so
+    a turn tries only the alternatives one of whose required words is present instead of
+    all of them; the same lookup yields the candidate matchers (``index``, ``always``).
     """
 
-    def __init__(self, table: dict[str, _CompiledMatcher]) -> None:
-        self.alts: dict[str, list[tuple[str, int]]] = {}
-        self.nones: dict[str, list[tuple[str, int]]] = {}
+    def __init__(self, table: dict[str, _CompiledMatcher], index: dict[str, set[str]], always: list[str]) -> None:
+        alts: dict[str, list[tuple[str, int]]] = {}
+        nones: dict[str, list[tuple[str, int]]] = {}
         for mid, cm in table.items():
-            for index, source in ((self.alts, cm.any), (self.nones, cm.none)):
+            for by_word, source in ((alts, cm.any), (nones, cm.none)):
                 for i, alt in enumerate(source):
-                    if not alt:
-                        continue
-                    for w in _key_part(alt):
-                        index.setdefault(w, []).append((mid, i))
+                    if alt:
+                        for w in _key_part(alt):
+                            by_word.setdefault(w, []).append((mid, i))
+        # One lookup per present word: (matchers it makes candidates, its alternatives,
+        # its none: alternatives).
+        self.by_word: dict[str, tuple[frozenset[str], tuple[tuple[str, int], ...], tuple[tuple[str, int], ...]]] = {
+            w: (frozenset(index.get(w, ())), tuple(alts.get(w, ())), tuple(nones.get(w, ())))
+            for w in {*index, *alts, *nones}}
+        self.always = frozenset(always)
 
-    @staticmethod
-    def hits(index: dict[str, list[tuple[str, int]]], occ: dict[str, list[Occ]]) -> dict[str, list[int]]:
-        """matcher id → sorted indexes of its alternatives worth trying on this turn."""
-        found: dict[str, set[int]] = {}
+    def scan(self, occ: dict[str, list[Occ]]) -> tuple[set[str], dict[str, list[int]], dict[str, list[int]]]:
+        """The candidate matchers of a turn, and per matcher the indexes (ascending) of its
+        ``any`` and ``none`` alternatives worth trying."""
+        candidates = set(self.always)
+        alt_hits: dict[str, set[int]] = {}
+        none_hits: dict[str, set[int]] = {}
+        by_word = self.by_word
         for w in occ:
-            entries = index.get(w)
-            if entries:
-                for mid, i in entries:
-                    found.setdefault(mid, set()).add(i)
-        return {mid: sorted(ids) for mid, ids in found.items()}
+            entry = by_word.get(w)
+            if entry is None:
+                continue
+            mids, alts, nones = entry
+            if mids:
+                candidates |= mids
+            for mid, i in alts:
+                alt_hits.setdefault(mid, set()).add(i)
+            for mid, i in nones:
+                none_hits.setdefault(mid, set()).add(i)
+        return (candidates, {mid: sorted(ids) for mid, ids in alt_hits.items()},
+                {mid: sorted(ids) for mid, ids in none_hits.items()})
 
 
 class _Turn(NamedTuple):
@@ -129,6 +144,8 @@ class Matching:
                 syn.setdefault(w, set()).update(group)
         self._syn = syn
         self.negators = frozenset(packset.negators)
+        # Every character of every negator: a text with none of them negates nothing.
+        self._negator_chars = frozenset("".join(self.negators))
         self.signals = {sid: self._compile(s.match) for sid, s in packset.signals.items()}
         self.moves = {mid: self._compile(m.match) for mid, m in packset.moves.items()}
         self.slots = packset.slots
@@ -139,14 +156,13 @@ class Matching:
         for kind, owners in (("signal", {k: v.match.patterns for k, v in packset.signals.items()}),
                              ("move", {k: v.match.patterns for k, v in packset.moves.items()}),
                              ("slot", {k: v.patterns for k, v in packset.slots.items()}),
-                             ("extract", EXTRACTOR_PATTERNS)):
+                             ("extract", {name: pats for name, pats in EXTRACTOR_PATTERNS.items()
+                                          if any(name in slot.extract for slot in packset.slots.values())})):
             for oid, pats in owners.items():
                 for j, pat in enumerate(pats):
                     self._owners.append((kind, oid, j))
                     patterns.append(pat)
         self._prefilter = Prefilter(patterns)
-        self._signal_table = _Table(self.signals)
-        self._move_table = _Table(self.moves)
         # keyword → the signals / moves whose matchers name it: the index that keeps the
         # cost of a turn independent of how many signals a pack set has.
         self.kw_signals: dict[str, set[str]] = {}
@@ -165,6 +181,8 @@ class Matching:
                 if cm.phrases or cm.patterns:
                     always.append(sid)
         self.filled_signals = [sid for sid, cm in self.signals.items() if cm.filled]
+        self._signal_table = _Table(self.signals, self.kw_signals, self.always_signals)
+        self._move_table = _Table(self.moves, self.kw_moves, self.always_moves)
         # Matchers that need a look even with no alternative hit: those made of all: only,
         # and, per phrase, those that name it.
         self._all_only_signals = {sid for sid, cm in self.signals.items()
@@ -227,20 +245,12 @@ class Matching:
         occ = self._occurrences(text, tokens)
         a = Analysis(norm, tokens, occ)
         table = self.moves if moves else self.signals
-        index = self.kw_moves if moves else self.kw_signals
-        always = self.always_moves if moves else self.always_signals
-        tables = self._move_table if moves else self._signal_table
-        candidates: set[str] = set(always)
-        for k in occ:
-            hit = index.get(k)
-            if hit:
-                candidates |= hit
+        candidates, alt_hits, none_hits = (self._move_table if moves else self._signal_table).scan(occ)
         clause_list = text.split(" ") if text else []
         live = self._live(text)
         if not moves:
             a.slots = self._slots(text, clause_list, occ, norm, live.get("slot", {}), live.get("extract", {}))
-        turn = _Turn(occ, text, clause_list, live.get("move" if moves else "signal", {}),
-                     tables.hits(tables.alts, occ), tables.hits(tables.nones, occ),
+        turn = _Turn(occ, text, clause_list, live.get("move" if moves else "signal", {}), alt_hits, none_hits,
                      {k for k, os in occ.items() if all(o.negated for o in os)})
         # A matcher with no alternative worth trying, no live pattern, no phrase and no
         # negated word of its own can neither fire nor report: skip it.
@@ -270,7 +280,7 @@ class Matching:
     def _live(self, text: str) -> dict[str, dict[str, list[int]]]:
         """kind → owner → indexes (ascending) of its patterns that can match ``text``."""
         out: dict[str, dict[str, list[int]]] = {}
-        if not text:
+        if not text or not self._owners:
             return out
         owners = self._owners
         for i in sorted(self._prefilter.live(text)):
@@ -322,11 +332,19 @@ class Matching:
             while start != -1:
                 found.setdefault(p, []).append((start, start + len(p)))
                 start = text.find(p, start + 1)
-        starts = [t[1] for t in tokens]
         out: dict[str, list[Occ]] = {}
+        if self._negator_chars.isdisjoint(text):
+            for word, spans in found.items():
+                out[word] = [Occ(s, e, False) for s, e in dict.fromkeys(spans)]
+            return out
+        starts = [t[1] for t in tokens]
+        negator = self._negator
         for word, spans in found.items():
-            negators = [self._negator(s, tokens, starts) for s, e in dict.fromkeys(spans)]
-            out[word] = [Occ(s, e, bool(n), n) for (s, e), n in zip(dict.fromkeys(spans), negators)]
+            occs = []
+            for s, e in dict.fromkeys(spans):
+                n = negator(s, tokens, starts)
+                occs.append(Occ(s, e, bool(n), n))
+            out[word] = occs
         return out
 
     def _negator(self, start: int, tokens: list[tuple[str, int, int]], starts: list[int]) -> str:
