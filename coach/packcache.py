@@ -60,7 +60,7 @@ def folder() -> Path:
 
 
 def _code_fingerprint() -> str:
-    """A hash of coach's own modules and the libraries that shape a pack's data."""
+    """A hash of the coach modules that read packs and the libraries that shape their data."""
     global _code_digest
     with _code_lock:
         if _code_digest is None:
@@ -72,9 +72,11 @@ def _code_fingerprint() -> str:
                 h.update(__version__.encode())
             except ImportError:  # pragma: no cover - during package import
                 pass
-            for mod in ("yaml", "opencc", "jieba"):
-                m = sys.modules.get(mod)
-                h.update(f"|{mod}={getattr(m, '__version__', '?')}".encode())
+            import opencc  # normalises keywords
+            import yaml
+
+            for mod in (yaml, opencc):
+                h.update(f"|{mod.__name__}={getattr(mod, '__version__', '?')}".encode())
             for name, source in sorted(_pack_sources().items()):
                 h.update(name.encode() + b"\0" + source)
             _code_digest = h.hexdigest()
