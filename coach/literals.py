@@ -11,7 +11,10 @@ that passes the filter is still run, so results are exactly those of running eve
 
 from __future__ import annotations
 
+import hashlib
+import marshal
 import re
+import sys
 from typing import Any, Iterable
 
 try:  # Python 3.11+
@@ -21,6 +24,10 @@ except ImportError:  # pragma: no cover - Python 3.10
     import sre_constants as _c  # type: ignore[no-redef]
     import sre_parse as _p  # type: ignore[no-redef]
 
+#: Bump when required_literals changes what it answers: cached answers are then ignored.
+_CACHE_FORMAT = 1
+#: The cache keeps the tables of at most this many pattern sets (packs), newest first.
+MAX_CACHE_ENTRIES = 64
 #: Largest set of strings tracked for one part of a pattern; beyond it the part gives up.
 _MAX_STRINGS = 64
 _REPEATS = (_c.MAX_REPEAT, _c.MIN_REPEAT)
@@ -163,25 +170,11 @@ class Prefilter:
     """
 
     def __init__(self, patterns: Iterable[re.Pattern[str]]) -> None:
-        conditions = [required_literals(p) for p in patterns]
+        unconditional, chars, pairs = _cached_tables(list(patterns))
         #: Indexes of the patterns with no condition: always run.
-        self.unconditional = frozenset(i for i, c in enumerate(conditions) if c is None)
-        uses: dict[str, int] = {}
-        for cond in conditions:
-            for s in cond or ():
-                for pair in {s[k:k + 2] for k in range(len(s) - 1)}:
-                    uses[pair] = uses.get(pair, 0) + 1
-        chars: dict[str, set[int]] = {}
-        pairs: dict[str, list[tuple[str | None, int]]] = {}
-        for i, cond in enumerate(conditions):
-            for s in sorted(cond or ()):
-                if len(s) == 1:
-                    chars.setdefault(s, set()).add(i)
-                    continue
-                key = min((s[k:k + 2] for k in range(len(s) - 1)), key=lambda p: (uses[p], p))
-                pairs.setdefault(key, []).append((s if len(s) > 2 else None, i))
+        self.unconditional = frozenset(unconditional)
         self._chars = {ch: frozenset(ids) for ch, ids in chars.items()}
-        self._pairs = {key: tuple(entries) for key, entries in pairs.items()}
+        self._pairs = {key: tuple((s, i) for s, i in entries) for key, entries in pairs.items()}
 
     def live(self, text: str) -> set[int]:
         """Indexes of the patterns whose condition ``text`` meets (unconditional ones too)."""
@@ -199,3 +192,58 @@ class Prefilter:
                     if s is None or s in text:
                         out.add(i)
         return out
+
+
+# The tables of a Prefilter in plain data: (unconditional pattern indexes, character →
+# pattern indexes, character pair → [(string to check or None, pattern index)]).
+_Tables = tuple[list[int], dict[str, list[int]], dict[str, list[tuple[str | None, int]]]]
+
+
+def _build_tables(patterns: list[re.Pattern[str]]) -> _Tables:
+    conditions = [required_literals(p) for p in patterns]
+    unconditional = [i for i, c in enumerate(conditions) if c is None]
+    uses: dict[str, int] = {}
+    for cond in conditions:
+        for s in cond or ():
+            for pair in {s[k:k + 2] for k in range(len(s) - 1)}:
+                uses[pair] = uses.get(pair, 0) + 1
+    chars: dict[str, list[int]] = {}
+    pairs: dict[str, list[tuple[str | None, int]]] = {}
+    for i, cond in enumerate(conditions):
+        for s in sorted(cond or ()):
+            if len(s) == 1:
+                chars.setdefault(s, []).append(i)
+                continue
+            key = min((s[k:k + 2] for k in range(len(s) - 1)), key=lambda p: (uses[p], p))
+            pairs.setdefault(key, []).append((s if len(s) > 2 else None, i))
+    return unconditional, chars, pairs
+
+
+def _cached_tables(patterns: list[re.Pattern[str]]) -> _Tables:
+    """``_build_tables``, kept in coach's cache folder between starts.
+
+    Parsing a pack's few hundred patterns and filing their strings takes tens of
+    milliseconds, which every start would pay before its first answer. The tables depend
+    only on the pattern texts and flags (and this Python's regex parser), so they are
+    cached under a hash of those; a missing or unwritable cache only costs the time.
+    """
+    from .tokenizer import cache_dir, prune_cache_folder, write_cache_file
+
+    if not patterns:
+        return [], {}, {}
+    key = repr((_CACHE_FORMAT, sys.version_info[:2], [(p.pattern, p.flags) for p in patterns]))
+    path = None
+    try:
+        path = cache_dir() / "literals" / f"{hashlib.sha1(key.encode()).hexdigest()[:20]}.marshal"
+        unconditional, chars, pairs = marshal.loads(path.read_bytes())
+        if isinstance(unconditional, list) and isinstance(chars, dict) and isinstance(pairs, dict):
+            return unconditional, chars, pairs
+    except (OSError, ValueError, EOFError, TypeError):
+        pass
+    tables = _build_tables(patterns)
+    if path is not None:
+        write_cache_file(path, marshal.dumps(tables))
+        # Every pack set has its own entry (tests and trainers load many): keep the newest.
+        prune_cache_folder(path.parent, "*.marshal", MAX_CACHE_ENTRIES)
+    return tables
+

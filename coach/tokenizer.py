@@ -71,13 +71,18 @@ def _read_cache(path: Path) -> tuple[dict[str, int], int] | None:
 
 
 def _write_cache(path: Path, freq: dict[str, int], total: int) -> None:
+    write_cache_file(path, marshal.dumps((freq, total)))
+
+
+def write_cache_file(path: Path, data: bytes) -> None:
+    """Write a cache file atomically; a cache folder that cannot be written is no error."""
     # Atomic: another process may be reading or writing the same file at this moment.
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".jieba-", suffix=".tmp")
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".coach-", suffix=".tmp")
         try:
             with os.fdopen(fd, "wb") as fh:
-                fh.write(marshal.dumps((freq, total)))
+                fh.write(data)
             os.replace(tmp, path)
         except BaseException:
             try:
@@ -87,6 +92,19 @@ def _write_cache(path: Path, freq: dict[str, int], total: int) -> None:
             raise
     except OSError:
         pass  # read-only or missing cache dir: the next start is slower, nothing more
+
+
+def prune_cache_folder(folder: Path, pattern: str, keep: int) -> None:
+    """Delete all but the ``keep`` newest files matching ``pattern`` in a cache folder."""
+    try:
+        entries = sorted(folder.glob(pattern), key=lambda p: p.stat().st_mtime_ns)
+    except OSError:
+        return
+    for old in entries[:-keep] if keep > 0 else entries:
+        try:
+            old.unlink()
+        except OSError:
+            pass  # another process removed it first, or the folder is read-only
 
 
 def _load_base() -> tuple[dict[str, int], int]:
