@@ -238,7 +238,7 @@ def _cached_tables(patterns: list[re.Pattern[str]]) -> _Tables:
         unconditional, chars, pairs = marshal.loads(path.read_bytes())
         if isinstance(unconditional, list) and isinstance(chars, dict) and isinstance(pairs, dict):
             return unconditional, chars, pairs
-    except (OSError, ValueError, EOFError, TypeError):
+    except Exception:  # no home folder, a missing, truncated or foreign file: rebuild
         pass
     tables = _build_tables(patterns)
     if path is not None:
