@@ -165,3 +165,21 @@ def test_letter_of_credit_refused_or_absent(export, text):
     r = s.hear(text)
     assert "letter_of_credit" not in r.signals
     assert _joined(s.slots).get("payment") != "信用证"
+
+
+# --- every rule's why names its step and one of the five principles ----------------------
+
+ROOT = Path(__file__).resolve().parent.parent
+STEP_NAMES = ("调查", "分析", "沟通", "试探", "重复", "确定", "展示", "等待")
+PRINCIPLES = ("全面性原则", "突出性原则", "深入性原则", "广泛性原则", "建议性原则")
+PACK_FILES = [ROOT / "rules" / "default.yaml", *sorted((ROOT / "rules" / "optional").glob("*.yaml"))]
+
+
+@pytest.mark.parametrize("path", PACK_FILES, ids=lambda p: p.stem)
+def test_every_why_names_step_and_principle(path):
+    with open(path, encoding="utf-8") as fh:
+        rules = yaml.safe_load(fh).get("rules") or []
+    bad = [r["id"] for r in rules
+           if not any(r["why"].startswith(s + "：") for s in STEP_NAMES)
+           or not any(p in r["why"] for p in PRINCIPLES)]
+    assert not bad, f"{path.name}: why without a step or a principle: {bad}"
