@@ -183,3 +183,22 @@ def test_every_why_names_step_and_principle(path):
            if not any(r["why"].startswith(s + "：") for s in STEP_NAMES)
            or not any(p in r["why"] for p in PRINCIPLES)]
     assert not bad, f"{path.name}: why without a step or a principle: {bad}"
+
+
+@pytest.mark.parametrize("path", PACK_FILES, ids=lambda p: p.stem)
+def test_no_rule_mixes_variants_with_and_without_the_name(path):
+    """A variant naming {customer} beats one that does not once the name is known, so a rule
+    mixing them repeats its first line (ask.pain did): all or none of a rule's variants that
+    name the same other slots should name {customer}."""
+    import re
+    with open(path, encoding="utf-8") as fh:
+        rules = yaml.safe_load(fh).get("rules") or []
+    bad = []
+    for r in rules:
+        groups: dict[frozenset, set] = {}
+        for t in r.get("say") or []:
+            names = set(re.findall(r"\{(\w+)\}", t))
+            groups.setdefault(frozenset(names - {"customer", "echo"}), set()).add("customer" in names)
+        if any(len(v) == 2 for v in groups.values()):
+            bad.append(r["id"])
+    assert not bad, f"{path.name}: {bad}"
