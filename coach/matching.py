@@ -250,8 +250,11 @@ class Matching:
         live = self._live(text)
         if not moves:
             a.slots = self._slots(text, clause_list, occ, norm, live.get("slot", {}), live.get("extract", {}))
+        # Words all of whose occurrences are negated (none without a negator character).
+        negated = set() if self._negator_chars.isdisjoint(text) else {
+            k for k, os in occ.items() if all(o.negated for o in os)}
         turn = _Turn(occ, text, clause_list, live.get("move" if moves else "signal", {}), alt_hits, none_hits,
-                     {k for k, os in occ.items() if all(o.negated for o in os)})
+                     negated)
         # A matcher with no alternative worth trying, no live pattern, no phrase and no
         # negated word of its own can neither fire nor report: skip it.
         active = set(turn.alt_hits) | set(turn.live) | (self._all_only_moves if moves else self._all_only_signals)
