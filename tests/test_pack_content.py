@@ -79,6 +79,19 @@ def test_real_pains_still_fill(coach, text, pain):
     assert pain in slots_of(coach, text).get("pain", "")
 
 
+# --- industry: the customer's own trade, not the product on offer ----------------------
+
+
+@pytest.mark.parametrize("text, industry", [
+    ("我们是做家装的", "家装"),
+    ("我们是做外贸的，干这行十几年了", "外贸"),
+    ("这种销售培训，我们现在不需要", None),
+    ("我们在银行贷了款", None),
+])
+def test_industry_slot(coach, text, industry):
+    assert slots_of(coach, text).get("industry") == industry
+
+
 # --- 4/5. moves: who/where questions are open; 演示 must be offered to be a demo ---------
 
 
