@@ -373,9 +373,6 @@ class Matching:
             i -= 1
         return ""
 
-    def _negated(self, start: int, tokens: list[tuple[str, int, int]], starts: list[int]) -> bool:
-        return bool(self._negator(start, tokens, starts))
-
     @staticmethod
     def _present(group: frozenset[str], occ: dict[str, list[Occ]], negatable: bool,
                  own: frozenset[str] = frozenset()) -> list[tuple[str, Occ]]:
@@ -422,10 +419,10 @@ class Matching:
 
     def _evaluate(self, cm: _CompiledMatcher, turn: _Turn, a: Analysis, sid: str) -> list[str]:
         # The veto is decided first and holds whatever else occurs: a vetoed matcher
-        # neither fires nor (see analyse) is filled by slots. The rest still runs when it
-        # holds, only so that explain reports it as before: the veto when the matcher would
-        # have fired, the negated words when not. Vetoes are rare; the common turn pays one
-        # dict lookup for this.
+        # neither fires nor (see analyse) is filled by slots. What follows still runs under
+        # a veto only so that explain reports as before: the vetoing words when the matcher
+        # would have fired, the negated words when not. Vetoes are rare; a turn without
+        # one pays a dict lookup for this.
         veto = self._veto(cm, turn, sid) if cm.none else None
         occ = turn.occ
         fired: list[str] = []
