@@ -86,6 +86,7 @@ class Coach:
         self._matching: Matching | None = None
         self._by_signal: dict[str, list[Rule]] = {}
         self._by_step: dict[Step | None, list[Rule]] = {}
+        self._rule_by_id: dict[str, Rule] = {r.id: r for r in packset.rules}
         for rule in packset.rules:
             key_signals = sorted(rule.signals) or sorted(rule.any_signals)
             if rule.signals:
@@ -312,7 +313,12 @@ class Coach:
             session.step = moved[-1]
             if session.step not in session.reached:
                 session.reached.append(session.step)
-        session.prev = tuple(dict.fromkeys((*session.prev, *seen)))
+        # The previous move is the coach's last advice plus what the salesperson just said;
+        # a second line before the customer answers replaces the first line's moves.
+        advised = session.last_suggestion.rule if session.last_suggestion else None
+        rule_then = self._rule_by_id.get(advised) if advised else None
+        base = (rule_then.id, *sorted(rule_then.tags)) if rule_then else session.prev
+        session.prev = tuple(dict.fromkeys((*base, *seen)))
         better = ""
         if not fits and session.last_suggestion is not None:
             better = session.last_suggestion.text
@@ -390,10 +396,12 @@ def _pick(rule: Rule, values: dict[str, str], fired: int) -> str:
         return ""
     # Variants that use more of what is known are more specific: prefer them, and rotate
     # among equals so a rule that fires twice does not repeat itself word for word.
-    # Only names with a value count: "{customer}，…" with no name known is not more specific
-    # than a variant without it (otherwise it would win every time and repeat).
+    # Only names with a value count, so a variant naming a slot nobody filled is no more
+    # specific than one without it.
     def known(t: Template) -> int:
-        return sum(1 for n in t.names if values.get(n))
+        # The customer's name adds politeness, not specificity: variants with and without
+        # it rotate together.
+        return sum(1 for n in t.names if n != "customer" and values.get(n))
 
     most = max(known(t) for t in usable)
     usable = [t for t in usable if known(t) == most]

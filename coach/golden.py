@@ -86,8 +86,11 @@ def run_dialogue(path: Path, coaches: dict[tuple[str, ...], Coach] | None = None
             res.problems.append(_unknown(str(path), data, key, _TOP, "dialogue"))
     packs = data.get("packs") or ["default"]
     packs = [packs] if isinstance(packs, str) else [str(p) for p in packs]
-    # Pack paths in a dialogue are relative to the dialogue file.
-    resolved = tuple(str((path.parent / p)) if (path.parent / p).exists() else p for p in packs)
+    # A pack given as a path (with a "/" or a .yaml suffix) is relative to the dialogue
+    # file; a bare name is a bundled pack id, even when a folder of that name sits beside
+    # the dialogue (dialogues/golden/default/ must not shadow the default pack).
+    resolved = tuple(str(path.parent / p) if _is_path(p) and (path.parent / p).exists() else p
+                     for p in packs)
     cache = coaches if coaches is not None else {}
     try:
         coach = cache.get(resolved) or Coach.load(list(resolved))
@@ -124,6 +127,10 @@ def run_dialogue(path: Path, coaches: dict[tuple[str, ...], Coach] | None = None
         else:
             res.problems.append(Problem(str(path), line, 1, "E103", "a turn needs 'customer' or 'salesperson'"))
     return res
+
+
+def _is_path(name: str) -> bool:
+    return "/" in name or "\\" in name or name.endswith((".yaml", ".yml"))
 
 
 def _unknown(path: str, data: LDict, key: Any, allowed: tuple[str, ...], what: str) -> Problem:

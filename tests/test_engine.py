@@ -12,7 +12,7 @@ import pytest
 
 from coach import Coach, StateError, Step
 from coach.golden import find_dialogues, run_dialogue
-from conftest import ROOT
+from conftest import ROOT, write_pack
 
 SEED = [
     "你好，我是李总。我们公司有三个区域的销售经理，分在华东、华南和华北。",
@@ -300,3 +300,28 @@ def test_tampered_advice_is_refused(coach):
         state["advice"] = bad
         with pytest.raises(StateError):
             coach.restore(state)
+
+
+def test_variants_with_and_without_the_name_rotate_together(tmp_path):
+    """A known customer name does not make its variants win every time."""
+    pack = write_pack(tmp_path, """
+pack: {id: rotate, title: 轮换}
+rules:
+  - id: ask
+    priority: 1000
+    say: ["{customer}，您怎么看？", "想听听您的看法。"]
+    why: 调查：先听客户说（深入性原则）。
+""")
+    s = Coach.load(["default", pack]).session(customer="李总")
+    lines = [s.hear(t).text for t in ("嗯", "好的", "是吗")]
+    assert lines[0] != lines[1] and lines[0] == lines[2]
+
+
+def test_second_salesperson_line_replaces_the_first_lines_moves(coach):
+    """'after' sees the coach's advice and the latest salesperson line, not older lines."""
+    s = coach.session()
+    s.hear("我们的客户不需要")
+    s.say("您是说客户不需要，是吗？")
+    assert "reflect" in s.prev and s.last_suggestion.rule in s.prev
+    s.say("好的。")
+    assert "reflect" not in s.prev and s.last_suggestion.rule in s.prev

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -78,11 +79,17 @@ rules:
     assert {"W303", "W305"} <= codes
 
 
-def test_coverage_lists_what_no_dialogue_exercised():
-    """coach test --coverage lists unexercised rules with their file:line."""
-    r = run("test", "--coverage", "dialogues")
-    assert r.returncode == 0
-    assert "not exercised" in r.stdout and "rules:" in r.stdout and "steps:" in r.stdout
+def test_coverage_lists_what_no_dialogue_exercised(tmp_path):
+    """coach test --coverage names each rule no dialogue reached, with its file:line."""
+    d = tmp_path / "one.yaml"
+    d.write_text("turns:\n  - customer: 我们的客户不需要\n    expect: {rule: objection.no_need}\n",
+                 encoding="utf-8")
+    r = run("test", "--coverage", str(d))
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "rules: 1/" in r.stdout and "steps: " in r.stdout
+    assert re.search(r"not exercised: objection\.no_money  \(.*default\.yaml:\d+\)", r.stdout)
+    assert "not exercised: objection.no_need " not in r.stdout
+    assert re.search(r"rules never exercised: [1-9]\d* of \d+", r.stdout)
 
 
 def _schema(name: str) -> dict:
