@@ -17,6 +17,11 @@ _LEAD = re.compile(
     r"^(?:(?:嗯+|哦+|噢+|啊+|呃+|对+|对的|是的|是啊|是|没错|好的|好吧|行|可以|不对|不是|不|没有|也不是|其实|"
     r"那个|就是说|就是|说实话|老实说|怎么说呢|是这样的|这样吧)[\s,，。.!！、…~～]*)+"
 )
+# What is left of 就是这个意思 or 对，就是这样 points at earlier words instead of saying
+# anything: echoing "这个意思" back sounds like a parrot, so there is nothing to reflect.
+_POINTER_ONLY = re.compile(
+    r"^(?:这|那)?(?:个|样|么|么样|样子)?(?:个)?(?:意思|回事|道理|情况|问题|样|样子)?(?:的)?$"
+)
 _TRAIL = re.compile(r"[\s,，。.!！?？;；、…~～]*(?:啊|呀|吧|呢|嘛|哈|啦|哦|喔|哟)?[\s,，。.!！?？;；、…~～]*$")
 
 
@@ -28,7 +33,7 @@ def reflect(text: str, strip_lead: bool = True) -> str:
     """
     body = _LEAD.sub("", text.strip()) if strip_lead else text.strip()
     body = _TRAIL.sub("", body)
-    if not body:
+    if not body or _POINTER_ONLY.match(body):
         return ""
     kept: dict[str, str] = {}
     for i, word in enumerate(_KEEP):

@@ -61,6 +61,9 @@ def test_extract_numbers_and_dates():
     ("不是，我们没时间让他们来啊", "你们没时间让他们来"),
     ("你们的方案我看过了", "我们的方案您看过了"),
     ("是的", ""),
+    ("对，就是这个意思", ""),  # only a pointer is left: nothing worth echoing
+    ("对，就是这样", ""),
+    ("这个问题很重要", "这个问题很重要"),
 ])
 def test_reflect_turns_pronouns_round(said, reflected):
     """我→您, 我们→你们, 你们→我们; yes/no words and particles drop off."""
