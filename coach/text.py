@@ -74,13 +74,18 @@ def to_simplified(text: str) -> str:
 
 
 def to_traditional(text: str) -> str:
-    """Simplified → traditional Chinese (OpenCC s2t), for answering traditional input."""
+    """Simplified → traditional Chinese (OpenCC s2tw), for answering traditional input.
+
+    s2tw, not s2t: OpenCC's s2t writes its own etymological standard (价格才有 → 價格纔有,
+    面条 → 麪條), forms few readers write today; s2tw writes the everyday ones (才, 麵)
+    and keeps the wording (no 軟件→軟體 rewriting, unlike s2twp).
+    """
     global _s2t
     converter = _s2t
     if converter is None:
         with _s2t_lock:
             if _s2t is None:
-                _s2t = opencc.OpenCC("s2t")
+                _s2t = opencc.OpenCC("s2tw")
             converter = _s2t
     return converter.convert(text)
 

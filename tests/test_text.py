@@ -104,3 +104,10 @@ def test_corrupt_cache_is_rebuilt(tmp_path):
     r = _cold_start({"COACH_CACHE_DIR": str(cache)})
     assert r.returncode == 0 and r.stdout.strip() == "objection.no_money" and r.stderr == ""
     assert f.stat().st_size > 1_000_000
+
+
+def test_traditional_replies_use_everyday_forms():
+    """Answers in traditional script use the forms readers write (才, 麵), not 纔 or 麪."""
+    from coach.text import to_traditional
+
+    assert to_traditional("价格才有参照，面条") == "價格才有參照，麵條"
