@@ -29,7 +29,9 @@ class Problem:
         return self.code.startswith("E")
 
     def __str__(self) -> str:
-        text = f"{self.path}:{self.line}:{self.col}: {self.code} {self.message}"
+        # Line 0 means the whole file (too big, unreadable, missing): no position to give.
+        where = f"{self.path}:{self.line}:{self.col}" if self.line > 0 else self.path
+        text = f"{where}: {self.code} {self.message}"
         if self.hint:
             text += f" (hint: {self.hint})"
         return text

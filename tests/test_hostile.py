@@ -14,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from coach import MAX_TURN_CHARS, Coach, CoachError, StateError, Suggestion
+from coach import MAX_TURN_CHARS, Coach, CoachError, PackError, StateError, Suggestion
 from coach.lint import lint
 from conftest import ROOT, write_pack
 
@@ -208,3 +208,11 @@ def test_writes_only_to_data_and_cache_dirs(tmp_path):
     assert r.returncode == 0, r.stderr
     assert list(home.rglob("*")) == [] and list(tmp.rglob("*")) == []
     assert (data / "history.sqlite3").exists() and list(cache.glob("jieba-*.marshal"))
+
+
+def test_whole_file_problem_names_the_file_without_a_fake_position(tmp_path):
+    missing = tmp_path / "nope.yaml"
+    with pytest.raises(PackError) as exc:
+        Coach.load([missing])
+    line = str(exc.value.problems[0])
+    assert line.startswith(f"{missing}: E002 ") and ":0:0" not in line
