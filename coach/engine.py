@@ -13,7 +13,7 @@ from .pack import PackSet, Rule, load_or_raise
 from .reflect import reflect
 from .session import MAX_SLOT_CHARS, MAX_SLOT_VALUES, Feedback, Session, Suggestion, overlap
 from .steps import Step
-from .template import Template
+from .template import _REF
 from .text import normalise, to_traditional
 from .tokenizer import Word, new_tokenizer
 
@@ -22,6 +22,10 @@ _QUESTION_ENDINGS = ("吗", "呢", "么", "什么", "怎么样", "如何", "哪�
 _LEADING_PUNCT = re.compile(r"^[\s，,、；;：:]+")
 # An empty {customer} leaves "好的，，您" or "。，您" behind: keep the first mark only.
 _DOUBLE_PUNCT = re.compile(r"([，,、。！？；：])[，,、]+")
+# Every character of the two patterns above other than spaces: text without any of them
+# (and not starting or ending with a space) is what _tidy leaves as it is.
+_MARKS = frozenset("，,、。！？；：")
+_LEADING_MARKS = frozenset("，,、；;：:")
 
 
 @dataclass(frozen=True)
@@ -102,6 +106,11 @@ class Coach:
         # Each rule's place in Rule.sort_key order, computed once: a turn sorts its
         # candidates by it instead of recomputing every key (specificity counts conditions).
         self._rank = {r.id: i for i, r in enumerate(sorted(packset.rules, key=Rule.sort_key))}
+        self._plans = {r.id: _Plan(r) for r in packset.rules}
+        # (step, a turn's signals) → the rules, in rank order, whose step and signal
+        # conditions hold. Those conditions depend on nothing else and a conversation
+        # meets few such pairs, so a turn checks only slot and previous-move conditions.
+        self._eligible_memo: dict[tuple[Step, frozenset[str]], tuple[_Plan, ...]] = {}
 
     # -- construction ------------------------------------------------------------------
 
@@ -170,35 +179,15 @@ class Coach:
 
     # -- turns -------------------------------------------------------------------------
 
-    def _values(self, session: Session, slots: dict[str, list[str]], last: str) -> dict[str, str]:
+    def _values(self, session: Session, slots: dict[str, list[str]], last: str) -> _Values:
         values = _Values({k: "、".join(v) for k, v in slots.items() if v}, last)
         values["customer"] = session.customer or _first(slots.get("contact"))
         return values
 
-    def _conditions(self, rule: Rule, step: Step, signals: set[str], slots: dict[str, list[str]],
-                    prev: tuple[str, ...]) -> str:
+    def _conditions(self, rule: Rule, step: Step, signals: set[str] | frozenset[str],
+                    slots: dict[str, list[str]], prev: tuple[str, ...]) -> str:
         """"" when the rule applies, else the first reason it does not (in Chinese)."""
-        if rule.steps is not None and step not in rule.steps:
-            return f"步骤不符（需要 {'/'.join(s.value for s in rule.steps)}）"
-        missing = rule.signals - signals
-        if missing:
-            return f"缺少信号 {', '.join(sorted(missing))}"
-        if rule.any_signals and not (rule.any_signals & signals):
-            return f"没有信号 {'/'.join(sorted(rule.any_signals))} 之一"
-        bad = rule.not_signals & signals
-        if bad:
-            return f"出现了排除的信号 {', '.join(sorted(bad))}"
-        unset = [s for s in rule.slots if not slots.get(s)]
-        if unset:
-            return f"槽位未填 {', '.join(sorted(unset))}"
-        filled = [s for s in rule.no_slots if slots.get(s)]
-        if filled:
-            return f"槽位已填 {', '.join(sorted(filled))}"
-        if rule.after and not (rule.after & set(prev)):
-            return f"上一步不是 {'/'.join(sorted(rule.after))}"
-        if rule.not_after and (rule.not_after & set(prev)):
-            return f"上一步是 {'/'.join(sorted(rule.not_after & set(prev)))}"
-        return ""
+        return _static_reason(rule, step, signals) or _turn_reason(rule, slots, prev)
 
     def _candidates(self, step: Step, signals: Iterable[str]) -> list[Rule]:
         seen: dict[str, Rule] = {}
@@ -210,6 +199,34 @@ class Coach:
         for r in self._by_step.get(None, ()):
             seen[r.id] = r
         return sorted(seen.values(), key=lambda r: self._rank[r.id])
+
+    def _eligible(self, step: Step, signals: frozenset[str]) -> tuple[_Plan, ...]:
+        """The candidates whose step and signal conditions hold, in rank order (memoised)."""
+        key = (step, signals)
+        got = self._eligible_memo.get(key)
+        if got is None:
+            got = tuple(self._plans[r.id] for r in self._candidates(step, signals)
+                        if not _static_reason(r, step, signals))
+            if len(self._eligible_memo) >= _ELIGIBLE_MEMO_SIZE:
+                self._eligible_memo.clear()  # a bound, not an LRU: refilling is cheap
+            self._eligible_memo[key] = got
+        return got
+
+    def _choose(self, session: Session, a: Analysis) -> tuple[_Plan, str, dict[str, list[str]], _Values]:
+        """``_decide`` without the report: the winner, its line, the merged slots, the values."""
+        slots = _merge(session.slots, a.slots, self._packset)
+        values = self._values(session, slots, a.norm.original_hans)
+        prev = session.prev
+        fired = session.fired
+        for plan in self._eligible(session.step, frozenset(a.signals)):
+            if plan.blocked(slots, prev):
+                continue
+            text = plan.pick(values, fired.get(plan.rule.id, 0))
+            if text:
+                return plan, text, slots, values
+        # compose() refuses pack sets without a fallback rule for every step, so this
+        # is reached only if a pack set was built by hand.
+        raise RuntimeError(f"no rule answers step {session.step.value}")
 
     def _decide(self, session: Session, a: Analysis, explain: bool = False
                 ) -> tuple[Rule, str, dict[str, list[str]], list[Candidate]]:
@@ -224,7 +241,7 @@ class Coach:
             reason = self._conditions(rule, session.step, signals, slots, session.prev)
             text = ""
             if not reason:
-                text = _pick(rule, values, session.fired.get(rule.id, 0))
+                text = self._plans[rule.id].pick(values, session.fired.get(rule.id, 0))
                 if not text:
                     reason = "回复模板所需的槽位未填"
             if not reason and winner is not None:
@@ -245,26 +262,29 @@ class Coach:
         return self._apply(session, a)
 
     def _apply(self, session: Session, a: Analysis) -> Suggestion:
-        rule, line, slots, _ = self._decide(session, a)
+        plan, line, slots, values = self._choose(session, a)
+        rule = plan.rule
         if a.norm.script:
             session.script = a.norm.script
         elif (session.script == "hant" and _has_cjk(a.norm.original)
               and to_traditional(a.norm.original) != a.norm.original):
             # Only a traditional session can switch back; a simplified one stays as it is.
             session.script = "hans"  # clearly simplified: answer in simplified again
-        for name, value in rule.set_slots:
-            slots[name] = [value]
-        for name in rule.clear_slots:
-            slots.pop(name, None)
+        if rule.set_slots or rule.clear_slots:
+            for name, value in rule.set_slots:
+                slots[name] = [value]
+            for name in rule.clear_slots:
+                slots.pop(name, None)
+            values = self._values(session, slots, a.norm.original_hans)
+        # else the values of the choice hold: same slots, same customer, same last words.
         session.slots = slots
-        values = self._values(session, slots, a.norm.original_hans)
-        why = rule.why.render(values)
+        why = plan.why if plan.why is not None else rule.why.render(values)
         nxt = rule.next or session.step
         session.step = nxt
         if nxt not in session.reached:
             session.reached.append(nxt)
         session.turn += 1
-        session.prev = (rule.id, *sorted(rule.tags))
+        session.prev = plan.prev
         session.fired[rule.id] = session.fired.get(rule.id, 0) + 1
         session.last = a.norm.original_hans[:MAX_SLOT_CHARS * 4]
         if session.script == "hant":
@@ -389,22 +409,108 @@ def _merge(old: dict[str, list[str]], new: dict[str, list[str]], packset: PackSe
     return out
 
 
-def _pick(rule: Rule, values: dict[str, str], fired: int) -> str:
-    """The variant to say: rotate through those whose slots are all known."""
-    usable = [t for t in rule.say if all(values.get(n) for n in t.names if n != "customer")]
-    if not usable:
-        return ""
-    # Variants that use more of what is known are more specific: prefer them, and rotate
-    # among equals so a rule that fires twice does not repeat itself word for word.
-    # Only names with a value count, so a variant naming a slot nobody filled is no more
-    # specific than one without it.
-    def known(t: Template) -> int:
-        # The customer's name adds politeness, not specificity: variants with and without
-        # it rotate together.
-        return sum(1 for n in t.names if n != "customer" and values.get(n))
+#: Most (step, signals) pairs a Coach remembers the eligible rules of (see _eligible).
+_ELIGIBLE_MEMO_SIZE = 4096
 
-    most = max(known(t) for t in usable)
-    usable = [t for t in usable if known(t) == most]
-    text = usable[fired % len(usable)].render(values)
+
+def _static_reason(rule: Rule, step: Step, signals: set[str] | frozenset[str]) -> str:
+    """Why the rule does not apply at this step with these signals, or ""."""
+    if rule.steps is not None and step not in rule.steps:
+        return f"步骤不符（需要 {'/'.join(s.value for s in rule.steps)}）"
+    missing = rule.signals - signals
+    if missing:
+        return f"缺少信号 {', '.join(sorted(missing))}"
+    if rule.any_signals and not (rule.any_signals & signals):
+        return f"没有信号 {'/'.join(sorted(rule.any_signals))} 之一"
+    bad = rule.not_signals & signals
+    if bad:
+        return f"出现了排除的信号 {', '.join(sorted(bad))}"
+    return ""
+
+
+def _turn_reason(rule: Rule, slots: dict[str, list[str]], prev: tuple[str, ...]) -> str:
+    """Why the rule does not apply with these slots after this previous move, or ""."""
+    unset = [s for s in rule.slots if not slots.get(s)]
+    if unset:
+        return f"槽位未填 {', '.join(sorted(unset))}"
+    filled = [s for s in rule.no_slots if slots.get(s)]
+    if filled:
+        return f"槽位已填 {', '.join(sorted(filled))}"
+    if rule.after and not (rule.after & set(prev)):
+        return f"上一步不是 {'/'.join(sorted(rule.after))}"
+    if rule.not_after and (rule.not_after & set(prev)):
+        return f"上一步是 {'/'.join(sorted(rule.not_after & set(prev)))}"
+    return ""
+
+
+def _tidy(text: str) -> str:
+    """A rendered line without the doubled or leading marks an empty value leaves."""
     text = _DOUBLE_PUNCT.sub(r"\1", text)
     return _LEADING_PUNCT.sub("", text).strip()
+
+
+class _Plan:
+    """What a turn needs of one rule, computed at load: its conditions that depend on the
+    turn's slots and previous move, its variants, and its texts that name no value."""
+
+    __slots__ = ("rule", "slots", "no_slots", "after", "not_after", "variants", "prev", "why")
+
+    def __init__(self, rule: Rule) -> None:
+        self.rule = rule
+        self.slots = tuple(rule.slots)
+        self.no_slots = tuple(rule.no_slots)
+        self.after = rule.after
+        self.not_after = rule.not_after
+        # Per variant: the names it needs a value for (the customer's name is optional),
+        # its finished line when it names nothing at all, else its text split around its
+        # references (literal, name, literal, … literal), and whether no literal part holds
+        # a doubled mark by itself.
+        self.variants = tuple(
+            (tuple(n for n in t.names if n != "customer"),
+             None if t.names else _tidy(t.text),
+             parts := tuple(_REF.split(t.text)),
+             all(_DOUBLE_PUNCT.search(lit) is None for lit in parts[::2]))
+            for t in rule.say)
+        self.prev = (rule.id, *sorted(rule.tags))
+        self.why = None if rule.why.names else rule.why.text
+
+    def blocked(self, slots: dict[str, list[str]], prev: tuple[str, ...]) -> bool:
+        """Whether a slot or previous-move condition fails (``_turn_reason`` is not "")."""
+        for s in self.slots:
+            if not slots.get(s):
+                return True
+        for s in self.no_slots:
+            if slots.get(s):
+                return True
+        if self.after and self.after.isdisjoint(prev):
+            return True
+        return bool(self.not_after) and not self.not_after.isdisjoint(prev)
+
+    def pick(self, values: dict[str, str], fired: int) -> str:
+        """The variant to say: rotate through those whose slots are all known."""
+        usable = [v for v in self.variants if all(values.get(n) for n in v[0])]
+        if not usable:
+            return ""
+        if len(usable) > 1:
+            # Variants that use more of what is known are more specific: prefer them, and
+            # rotate among equals so a rule that fires twice does not repeat itself word
+            # for word. A usable variant knows every name it needs, so how much it uses is
+            # how many it names; the customer's name adds politeness, not specificity, so
+            # variants with and without it rotate together.
+            most = max(len(v[0]) for v in usable)
+            usable = [v for v in usable if len(v[0]) == most]
+        _, fixed, parts, clean = usable[fired % len(usable)]
+        if fixed is not None:
+            return fixed
+        # Template.render, then _tidy only when it can change something: the literal parts
+        # are clean by themselves, so a doubled mark needs an empty value or a value with
+        # a mark in it, and a leading mark or a space shows at the ends.
+        text = parts[0]
+        for i in range(1, len(parts), 2):
+            value = values.get(parts[i], "")
+            if clean and (not value or not _MARKS.isdisjoint(value)):
+                clean = False
+            text += value + parts[i + 1]
+        if clean and text and not text[0].isspace() and text[0] not in _LEADING_MARKS and not text[-1].isspace():
+            return text
+        return _tidy(text)
