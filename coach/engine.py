@@ -26,6 +26,7 @@ _DOUBLE_PUNCT = re.compile(r"([，,、。！？；：])[，,、]+")
 # (and not starting or ending with a space) is what _tidy leaves as it is.
 _MARKS = frozenset("，,、。！？；：")
 _LEADING_MARKS = frozenset("，,、；;：:")
+_FOLLOWING_MARKS = frozenset("，,、")
 
 
 @dataclass(frozen=True)
@@ -502,15 +503,20 @@ class _Plan:
         _, fixed, parts, clean = usable[fired % len(usable)]
         if fixed is not None:
             return fixed
-        # Template.render, then _tidy only when it can change something: the literal parts
-        # are clean by themselves, so a doubled mark needs an empty value or a value with
-        # a mark in it, and a leading mark or a space shows at the ends.
+        # Template.render, then _tidy only when it can change something. The literal parts
+        # are clean by themselves, so a doubled mark needs a value with a mark in it, or an
+        # empty value (often {customer}) between a mark and a 、 or comma; a leading mark
+        # or a space shows at the ends.
         text = parts[0]
         for i in range(1, len(parts), 2):
             value = values.get(parts[i], "")
-            if clean and (not value or not _MARKS.isdisjoint(value)):
-                clean = False
-            text += value + parts[i + 1]
+            after = parts[i + 1]
+            if clean:
+                if value:
+                    clean = _MARKS.isdisjoint(value)
+                elif not after or (after[0] in _FOLLOWING_MARKS and text[-1:] in _MARKS):
+                    clean = False
+            text += value + after
         if clean and text and not text[0].isspace() and text[0] not in _LEADING_MARKS and not text[-1].isspace():
             return text
         return _tidy(text)

@@ -174,19 +174,20 @@ class Prefilter:
         #: Indexes of the patterns with no condition: always run.
         self.unconditional = frozenset(unconditional)
         self._chars = {ch: frozenset(ids) for ch, ids in chars.items()}
+        self._char_keys = frozenset(ch for ch, ids in self._chars.items() if ids)
         self._pairs = {key: tuple((s, i) for s, i in entries) for key, entries in pairs.items()}
 
     def live(self, text: str) -> set[int]:
         """Indexes of the patterns whose condition ``text`` meets (unconditional ones too)."""
         out = set(self.unconditional)
         chars = self._chars
-        for ch in set(text):
-            ids = chars.get(ch)
-            if ids:
-                out |= ids
-        pairs = self._pairs
-        for key in {text[k:k + 2] for k in range(len(text) - 1)}:
-            entries = pairs.get(key)
+        # Only the text's characters that key something (a C-level intersection), and each
+        # character pair looked up where it stands: a pair seen twice adds nothing new.
+        for ch in self._char_keys.intersection(text):
+            out |= chars[ch]
+        get = self._pairs.get
+        for k in range(len(text) - 1):
+            entries = get(text[k:k + 2])
             if entries:
                 for s, i in entries:
                     if s is None or s in text:

@@ -117,6 +117,7 @@ class _Turn(NamedTuple):
     alt_hits: dict[str, list[int]]  # matcher → any-alternatives one of whose words occurs
     none_hits: dict[str, list[int]]  # matcher → none-alternatives likewise
     negated: set[str]  # words all of whose occurrences are negated
+    phrases: frozenset[str]  # the matchers' phrases that occur in the text
 
 
 @dataclass
@@ -194,6 +195,9 @@ class Matching:
             for mid, cm in table.items():
                 for p in cm.phrases:
                     self.phrase_owners.setdefault(p, set()).add(mid)
+        # The first character of every phrase: a text with none of them holds no phrase
+        # (most turns: the phrases are English words and emoji).
+        self._phrase_heads = frozenset(p[0] for p in self.phrase_owners if p)
         self.slot_keywords: dict[str, list[tuple[str, str]]] = {}
         for slot in packset.slots.values():
             for kw, value in slot.keywords:
@@ -253,16 +257,17 @@ class Matching:
         # Words all of whose occurrences are negated (none without a negator character).
         negated = set() if self._negator_chars.isdisjoint(text) else {
             k for k, os in occ.items() if all(o.negated for o in os)}
+        phrases = frozenset() if self._phrase_heads.isdisjoint(text) else frozenset(
+            p for p in self.phrase_owners if p in text)
         turn = _Turn(occ, text, clause_list, live.get("move" if moves else "signal", {}), alt_hits, none_hits,
-                     negated)
+                     negated, phrases)
         # A matcher with no alternative worth trying, no live pattern, no phrase and no
         # negated word of its own can neither fire nor report: skip it.
         active = set(turn.alt_hits) | set(turn.live) | (self._all_only_moves if moves else self._all_only_signals)
         if turn.negated:
             active.update(sid for sid in candidates if not table[sid].any_set.isdisjoint(turn.negated))
-        for p, sids in self.phrase_owners.items():
-            if p in text:
-                active |= sids
+        for p in phrases:
+            active |= self.phrase_owners[p]
         for sid in sorted(candidates & active):
             fired = self._evaluate(table[sid], turn, a, sid)
             if fired:
@@ -303,6 +308,7 @@ class Matching:
         prefixes = self._prefixes if words is None else None
         words = self.token_words if words is None else words
         found: dict[str, list[tuple[int, int]]] = {}
+        freq = self.freq
         n = len(tokens)
         max_len = max_len or self.max_len
         for i in range(n):
@@ -328,7 +334,7 @@ class Matching:
                 for size in (2, 3):
                     for k in range(len(w) - size + 1):
                         sub = w[k:k + size]
-                        if sub in words and self.freq.get(sub):
+                        if sub in words and freq.get(sub):
                             found.setdefault(sub, []).append((s + k, s + k + size))
         for p in phrases:
             start = text.find(p)
@@ -336,17 +342,20 @@ class Matching:
                 found.setdefault(p, []).append((start, start + len(p)))
                 start = text.find(p, start + 1)
         out: dict[str, list[Occ]] = {}
+        # tuple.__new__ straight: Occ(...) goes through a Python-level __new__, twice the cost.
+        new = tuple.__new__
         if self._negator_chars.isdisjoint(text):
             for word, spans in found.items():
-                out[word] = [Occ(s, e, False) for s, e in dict.fromkeys(spans)]
+                out[word] = [new(Occ, (s, e, False, "")) for s, e in
+                             (spans if len(spans) == 1 else dict.fromkeys(spans))]
             return out
         starts = [t[1] for t in tokens]
         negator = self._negator
         for word, spans in found.items():
             occs = []
-            for s, e in dict.fromkeys(spans):
+            for s, e in (spans if len(spans) == 1 else dict.fromkeys(spans)):
                 n = negator(s, tokens, starts)
-                occs.append(Occ(s, e, bool(n), n))
+                occs.append(new(Occ, (s, e, bool(n), n)))
             out[word] = occs
         return out
 
@@ -431,7 +440,7 @@ class Matching:
             if got:
                 fired.append("+".join(got))
         for p in cm.phrases:
-            if p in turn.text:
+            if p in turn.phrases:
                 fired.append(p)
         # Only the patterns whose required text is present: the others cannot match.
         for j in turn.live.get(sid, ()):
