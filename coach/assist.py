@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import time
 from pathlib import Path
 from typing import Any, Iterable, TextIO
 
@@ -93,7 +94,25 @@ class Assist:
             return
         from .recording import write_dialogue
 
-        write_dialogue(self.record, self.recorded, self.packs, self.customer)
+        try:
+            write_dialogue(self.record, self.recorded, self.packs, self.customer)
+        except OSError as exc:
+            # A full disk or a folder gone read-only must not end a live conversation.
+            print(f"coach: 无法保存对话到 {self.record}（{exc.strerror or exc}），继续但不再保存",
+                  file=sys.stderr)
+            self.record = None
+
+    def replay(self, turns: list[dict[str, Any]]) -> int:
+        """Feed a recorded conversation's lines through a fresh session; return how many."""
+        n = 0
+        for turn in turns:
+            if isinstance(turn.get("customer"), str):
+                self.handle(turn["customer"])
+                n += 1
+            elif isinstance(turn.get("salesperson"), str):
+                self.handle("> " + turn["salesperson"])
+                n += 1
+        return n
 
     def handle(self, line: str) -> str:
         """One line of input → the text to show. Never raises for odd input."""
@@ -215,12 +234,74 @@ def run_terminal(app: Assist, input: Any = None, output: Any = None) -> int:
     return 0
 
 
+def saved_dir() -> Path:
+    """Where terminal assist sessions are kept, one golden-dialogue file each."""
+    from .history import data_dir
+
+    return data_dir() / "assist"
+
+
+def _latest_saved() -> Path | None:
+    try:
+        files = sorted(saved_dir().glob("*.yaml"), key=lambda p: p.stat().st_mtime)
+    except OSError:
+        return None
+    return files[-1] if files else None
+
+
+def _read_saved(path: Path) -> tuple[list[dict[str, Any]], str, list[str] | None]:
+    """The turns, customer name and packs of a recorded session; CoachError if unusable."""
+    from .errors import InputError
+    from .yamlsafe import YamlProblem, load_located
+
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"无法读取 {path}：{getattr(exc, 'strerror', None) or exc}") from None
+    try:
+        data = load_located(text)
+    except YamlProblem as exc:
+        raise InputError(f"{path} 不是有效的 YAML：{exc}") from None
+    if not isinstance(data, dict) or not isinstance(data.get("turns"), list):
+        raise InputError(f"{path} 不是 coach assist 保存的对话（需要 turns: 列表）")
+    packs = data.get("packs")
+    packs = [str(p) for p in packs] if isinstance(packs, list) and packs != ["default"] else None
+    turns = [t for t in data["turns"] if isinstance(t, dict)]
+    return turns, str(data.get("customer") or ""), packs
+
+
 def run_assist(packs: list[str | Path] | None = None, customer: str = "",
-               stdin: TextIO | None = None, stdout: TextIO | None = None, record: str | None = None) -> int:
+               stdin: TextIO | None = None, stdout: TextIO | None = None, record: str | None = None,
+               save: bool = True, resume: str | None = None) -> int:
+    """Run assist. In a terminal the conversation is saved as it goes (unless ``save`` is
+    False) to ``--record FILE`` or a new file under the data directory; ``resume`` (a file,
+    or "" for the newest saved one) replays a saved conversation and carries on in it."""
     stdin = stdin or sys.stdin
     stdout = stdout or sys.stdout
+    interactive = stdin.isatty() and stdout.isatty()
+    turns: list[dict[str, Any]] = []
+    target = Path(record) if record else None
+    if resume is not None:
+        from .errors import InputError
+
+        found = Path(resume) if resume else _latest_saved()
+        if found is None:
+            raise InputError(f"没有可继续的对话（{saved_dir()} 里没有保存的对话）")
+        turns, saved_customer, saved_packs = _read_saved(found)
+        customer = customer or saved_customer
+        packs = packs or saved_packs
+        target = target or found
+    elif target is None and interactive and save:
+        target = saved_dir() / time.strftime("%Y%m%d-%H%M%S.yaml")
     coach = Coach.load(packs)
-    app = Assist(coach, customer, packs, Path(record) if record else None)
-    if stdin.isatty() and stdout.isatty():
-        return run_terminal(app)
-    return run_piped(app, stdin, stdout)
+    app = Assist(coach, customer, packs, target)
+    if turns:
+        n = app.replay(turns)
+        print(f"已恢复 {n} 句，对话继续（{target}）。", file=stdout, flush=True)
+    if interactive:
+        code = run_terminal(app)
+    else:
+        code = run_piped(app, stdin, stdout)
+    if app.record is not None and app.recorded and interactive:
+        print(f"本次对话已保存：{app.record}（coach assist --resume 可接着练）", file=stdout)
+    return code

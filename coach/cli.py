@@ -67,7 +67,11 @@ def build_parser() -> argparse.ArgumentParser:
     _add_pack_arg(p)
     p.add_argument("--customer", default="", help="客户称呼，如 李总")
     p.add_argument("--record", metavar="FILE",
-                   help="把这次对话存成黄金对话（YAML），每一轮都写入，可编辑后用 coach test 回放")
+                   help="把这次对话存成黄金对话（YAML），每一轮都写入，可编辑后用 coach test 回放；"
+                        "在终端里不加此项时也会自动保存到数据目录的 assist/ 下")
+    p.add_argument("--no-save", action="store_true", help="终端里不自动保存这次对话")
+    p.add_argument("--resume", nargs="?", const="", metavar="FILE",
+                   help="重放一次保存的对话并接着进行（不给文件时取最近一次）")
 
     p = sub.add_parser("practice", help="练习：和模拟客户对练，逐句点评，结束时给出成绩单",
                        description="和模拟客户对练需求定义八步。每一句都有点评，结束时给出成绩单，并保存到练习记录。"
@@ -156,7 +160,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "assist":
             from .assist import run_assist
 
-            return run_assist(args.pack or None, customer=args.customer, record=args.record)
+            return run_assist(args.pack or None, customer=args.customer, record=args.record,
+                              save=not args.no_save, resume=args.resume)
         if args.command == "serve":
             from .serve import run_serve
 

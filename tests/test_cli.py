@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import io
+import os
 import shutil
 import subprocess
 import sys
 
 import pytest
+import yaml
 
 from coach import Coach
 from conftest import ROOT
@@ -165,3 +167,44 @@ def test_argument_errors_are_in_chinese():
     r = subprocess.run([sys.executable, "-m", "coach", "serve"], capture_output=True, text=True,
                        encoding="utf-8", timeout=60)
     assert r.returncode == 2 and "错误：缺少参数：--stdio" in r.stderr
+
+
+def _assist(*args: str, stdin: str, home) -> subprocess.CompletedProcess:
+    env = {**os.environ, "COACH_HOME": str(home)}
+    return subprocess.run([sys.executable, "-m", "coach", "assist", *args], input=stdin,
+                          capture_output=True, text=True, encoding="utf-8", cwd=ROOT, env=env, timeout=120)
+
+
+def test_assist_resume_replays_a_saved_conversation_and_carries_on(tmp_path):
+    """--resume FILE rebuilds the session from the saved lines and keeps saving into the file."""
+    saved = tmp_path / "talk.yaml"
+    first = _assist("--record", str(saved), "--customer", "李总",
+                    stdin="我们公司有三十个员工\n> 您是说你们有三十个员工，对吗？\n", home=tmp_path)
+    assert first.returncode == 0, first.stderr
+    straight = _assist("--customer", "李总", stdin="我们公司有三十个员工\n> 您是说你们有三十个员工，对吗？\n是的\n", home=tmp_path)
+    resumed = _assist("--resume", str(saved), stdin="是的\n", home=tmp_path)
+    assert resumed.returncode == 0, resumed.stderr
+    assert "已恢复 2 句" in resumed.stdout
+    # the new line is answered exactly as in one uninterrupted session
+    assert resumed.stdout.strip().splitlines()[-3:] == straight.stdout.strip().splitlines()[-3:]
+    turns = yaml.safe_load(saved.read_text(encoding="utf-8"))["turns"]
+    assert [t.get("customer") or t.get("salesperson") for t in turns] == [
+        "我们公司有三十个员工", "您是说你们有三十个员工，对吗？", "是的"]
+    assert yaml.safe_load(saved.read_text(encoding="utf-8"))["customer"] == "李总"
+
+
+def test_assist_resume_without_file_takes_the_newest_and_explains_when_none(tmp_path):
+    none = _assist("--resume", stdin="", home=tmp_path)
+    assert none.returncode == 1 and "没有可继续的对话" in none.stderr
+    folder = tmp_path / "assist"
+    folder.mkdir()
+    _assist("--record", str(folder / "a.yaml"), stdin="太贵了\n", home=tmp_path)
+    r = _assist("--resume", stdin="", home=tmp_path)
+    assert r.returncode == 0 and "已恢复 1 句" in r.stdout
+
+
+def test_assist_resume_of_a_broken_file_is_a_clear_error(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("turns: [unclosed\n", encoding="utf-8")
+    r = _assist("--resume", str(bad), stdin="", home=tmp_path)
+    assert r.returncode == 1 and "Traceback" not in r.stderr and str(bad) in r.stderr
