@@ -11,7 +11,7 @@ from typing import Any, Iterable
 from .matching import Analysis, Matching
 from .pack import PackSet, Rule, load_or_raise
 from .reflect import reflect
-from .session import MAX_SLOT_CHARS, MAX_SLOT_VALUES, Feedback, Session, Suggestion, overlap
+from .session import MAX_SLOT_CHARS, MAX_SLOT_VALUES, Feedback, Session, Suggestion, new_suggestion, overlap
 from .steps import Step
 from .template import _REF
 from .text import normalise, to_traditional
@@ -220,7 +220,7 @@ class Coach:
         prev = session.prev
         fired = session.fired
         for plan in self._eligible(session.step, frozenset(a.signals)):
-            if plan.blocked(slots, prev):
+            if plan.conditional and plan.blocked(slots, prev):
                 continue
             text = plan.pick(values, fired.get(plan.rule.id, 0))
             if text:
@@ -290,10 +290,8 @@ class Coach:
         session.last = a.norm.original_hans[:MAX_SLOT_CHARS * 4]
         if session.script == "hant":
             line, why = to_traditional(line), to_traditional(why)
-        s = Suggestion(
-            step=nxt, text=line, why=why, signals=tuple(sorted(a.signals)), rule=rule.id,
-            slots={k: "、".join(v) for k, v in slots.items()}, trimmed=a.norm.trimmed,
-        )
+        s = new_suggestion(nxt, line, why, tuple(sorted(a.signals)), rule.id,
+                           {k: "、".join(v) for k, v in slots.items()}, a.norm.trimmed)
         session.last_suggestion = s
         return s
 
@@ -454,7 +452,7 @@ class _Plan:
     """What a turn needs of one rule, computed at load: its conditions that depend on the
     turn's slots and previous move, its variants, and its texts that name no value."""
 
-    __slots__ = ("rule", "slots", "no_slots", "after", "not_after", "variants", "prev", "why")
+    __slots__ = ("rule", "slots", "no_slots", "after", "not_after", "conditional", "variants", "prev", "why")
 
     def __init__(self, rule: Rule) -> None:
         self.rule = rule
@@ -462,6 +460,7 @@ class _Plan:
         self.no_slots = tuple(rule.no_slots)
         self.after = rule.after
         self.not_after = rule.not_after
+        self.conditional = bool(self.slots or self.no_slots or self.after or self.not_after)
         # Per variant: the names it needs a value for (the customer's name is optional),
         # its finished line when it names nothing at all, else its text split around its
         # references (literal, name, literal, … literal), and whether no literal part holds
@@ -489,7 +488,7 @@ class _Plan:
 
     def pick(self, values: dict[str, str], fired: int) -> str:
         """The variant to say: rotate through those whose slots are all known."""
-        usable = [v for v in self.variants if all(values.get(n) for n in v[0])]
+        usable = [v for v in self.variants if not v[0] or all(values.get(n) for n in v[0])]
         if not usable:
             return ""
         if len(usable) > 1:
@@ -505,8 +504,9 @@ class _Plan:
             return fixed
         # Template.render, then _tidy only when it can change something. The literal parts
         # are clean by themselves, so a doubled mark needs a value with a mark in it, or an
-        # empty value (often {customer}) between a mark and a 、 or comma; a leading mark
-        # or a space shows at the ends.
+        # empty value (often {customer}) between a mark and a 、 or comma, which is mended
+        # here as _tidy would (the marks after the gap dropped); a leading mark or a space
+        # shows at the ends. Anything else goes the long way, from the plain rendering.
         text = parts[0]
         for i in range(1, len(parts), 2):
             value = values.get(parts[i], "")
@@ -514,9 +514,12 @@ class _Plan:
             if clean:
                 if value:
                     clean = _MARKS.isdisjoint(value)
-                elif not after or (after[0] in _FOLLOWING_MARKS and text[-1:] in _MARKS):
+                elif after[:1] in _FOLLOWING_MARKS and text[-1:] in _MARKS:
+                    after = after.lstrip("，,、")
+                    clean = bool(after)
+                elif not after:
                     clean = False
             text += value + after
         if clean and text and not text[0].isspace() and text[0] not in _LEADING_MARKS and not text[-1].isspace():
             return text
-        return _tidy(text)
+        return _tidy("".join(values.get(p, "") if i % 2 else p for i, p in enumerate(parts)))

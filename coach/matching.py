@@ -435,8 +435,19 @@ class Matching:
         veto = self._veto(cm, turn, sid) if cm.none else None
         occ = turn.occ
         fired: list[str] = []
+        negatable = cm.negatable
         for i in turn.alt_hits.get(sid, ()):
-            got = self._conj(cm.any[i], occ, cm.negatable, cm.any_words[i])
+            alt = cm.any[i]
+            if len(alt) == 1:
+                # One part (most keywords): _conj's answer is its first word, in the group's
+                # order, with an occurrence that counts; found here without building lists.
+                own = cm.any_words[i]
+                for k in alt[0]:
+                    if any(not (negatable and o.negated and o.negator not in own) for o in occ.get(k, ())):
+                        fired.append(k)
+                        break
+                continue
+            got = self._conj(alt, occ, negatable, cm.any_words[i])
             if got:
                 fired.append("+".join(got))
         for p in cm.phrases:
