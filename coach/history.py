@@ -97,6 +97,10 @@ class History:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
             return self._connect()
+        except sqlite3.OperationalError:
+            # Locked or busy is another process at work, not damage: never move a live
+            # database aside (that would split two writers onto two files).
+            raise
         except sqlite3.DatabaseError as exc:
             if not self.path.exists():
                 raise
@@ -114,9 +118,11 @@ class History:
         conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
         try:
             conn.execute("PRAGMA busy_timeout = 30000")
-            conn.execute("PRAGMA journal_mode = WAL")
+            _retry_locked(lambda: conn.execute("PRAGMA journal_mode = WAL"))
             conn.execute("PRAGMA synchronous = NORMAL")
-            conn.executescript(SCHEMA)
+            # One transaction, so a second process starting at the same moment sees either
+            # no tables or all of them.
+            _retry_locked(lambda: conn.executescript("BEGIN IMMEDIATE;" + SCHEMA + "COMMIT;"))
             conn.execute("SELECT count(*) FROM sessions").fetchone()
         except sqlite3.DatabaseError:
             conn.close()
@@ -179,6 +185,25 @@ class History:
             d.update(n=n, text=text, reply=reply)
             out.append(d)
         return out
+
+
+def _retry_locked(step: Any, seconds: float = 30.0) -> Any:
+    """Run ``step``, retrying while SQLite says the database is locked or busy.
+
+    Changing the journal mode takes an exclusive lock that the busy timeout does not always
+    wait for; two practice processes opening a new database at once would collide there.
+    """
+    deadline = time.monotonic() + seconds
+    delay = 0.01
+    while True:
+        try:
+            return step()
+        except sqlite3.OperationalError as exc:
+            text = str(exc).lower()
+            if ("locked" not in text and "busy" not in text) or time.monotonic() > deadline:
+                raise
+            time.sleep(delay)
+            delay = min(delay * 2, 0.2)
 
 
 def open_history(path: Path | str | None, warn: Any = None) -> History | None:

@@ -277,3 +277,33 @@ def test_stage_directions_are_not_heard_as_customer_words():
     last_reply = run.turns[-1]["reply"]
     assert "（" in last_reply  # the scenario narrates its happy end
     assert "（" not in run.session.last and "认可了需求" not in run.session.last
+
+
+def test_a_locked_database_is_waited_for_never_moved_aside(tmp_path):
+    """Another process holding the lock is not damage: History waits, keeps the file."""
+    import threading
+
+    db = tmp_path / "locked.db"
+    History(db).close()
+    holder = sqlite3.connect(db, isolation_level=None, check_same_thread=False)
+    holder.execute("PRAGMA journal_mode = DELETE")  # the exclusive lock then blocks readers too
+    holder.execute("BEGIN EXCLUSIVE")
+    threading.Timer(0.5, holder.rollback).start()
+    h = History(db, warn=lambda msg: pytest.fail(f"warned: {msg}"))
+    h.start("training-course", "easy", 0)
+    assert [p.name for p in tmp_path.iterdir() if "corrupt" in p.name] == []
+    assert len(h.sessions()) == 1
+    holder.close()
+
+
+def test_four_processes_start_on_one_new_database(tmp_path):
+    """Four practice processes creating the same new database at once all keep their runs."""
+    for attempt in range(3):
+        db = tmp_path / f"four-{attempt}.db"
+        procs = [subprocess.Popen([sys.executable, "-m", "coach", "practice", "--db", str(db), "--seed", str(i)],
+                                  cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE, text=True) for i in range(4)]
+        outs = [p.communicate("您的团队现在是怎么分工的？\n", timeout=120) for p in procs]
+        assert all(p.returncode == 0 for p in procs), outs
+        assert len(History(db).sessions()) == 4
+        assert not [p for p in tmp_path.iterdir() if "corrupt" in p.name]
