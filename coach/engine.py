@@ -22,8 +22,8 @@ _QUESTION_ENDINGS = ("吗", "呢", "么", "什么", "怎么样", "如何", "哪�
 _LEADING_PUNCT = re.compile(r"^[\s，,、；;：:]+")
 # An empty {customer} leaves "好的，，您" or "。，您" behind: keep the first mark only.
 _DOUBLE_PUNCT = re.compile(r"([，,、。！？；：])[，,、]+")
-# Every character of the two patterns above other than spaces: text without any of them
-# (and not starting or ending with a space) is what _tidy leaves as it is.
+# The characters of the two patterns above (\s aside): _Plan.pick mends what they would
+# match without running them when it can.
 _MARKS = frozenset("，,、。！？；：")
 _LEADING_MARKS = frozenset("，,、；;：:")
 _FOLLOWING_MARKS = frozenset("，,、")
@@ -520,6 +520,13 @@ class _Plan:
                 elif not after:
                     clean = False
             text += value + after
-        if clean and text and not text[0].isspace() and text[0] not in _LEADING_MARKS and not text[-1].isspace():
-            return text
+        if clean:
+            # No doubled mark anywhere: what is left of _tidy is dropping the leading marks
+            # and spaces (an empty {customer} first leaves "，…") and stripping.
+            if text and (text[0] in _LEADING_MARKS or text[0].isspace()):
+                i = 1
+                while i < len(text) and (text[i] in _LEADING_MARKS or text[i].isspace()):
+                    i += 1
+                text = text[i:]
+            return text.strip()
         return _tidy("".join(values.get(p, "") if i % 2 else p for i, p in enumerate(parts)))
