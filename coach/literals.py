@@ -25,7 +25,7 @@ except ImportError:  # pragma: no cover - Python 3.10
     import sre_parse as _p  # type: ignore[no-redef]
 
 #: Bump when required_literals changes what it answers: cached answers are then ignored.
-_CACHE_FORMAT = 1
+_CACHE_FORMAT = 2
 #: The cache keeps the tables of at most this many pattern sets (packs), newest first.
 MAX_CACHE_ENTRIES = 64
 #: Largest set of strings tracked for one part of a pattern; beyond it the part gives up.
@@ -110,11 +110,18 @@ def _exact_item(op: Any, av: Any) -> set[str] | None:
     return None
 
 
+# The commonest characters of written Chinese: a condition that is one of them holds in
+# nearly every turn (的 alone in 100 of the bench's 245), so another part of the pattern,
+# when it has one, makes the better condition.
+_COMMON_CHARS = frozenset("的一是不了在人有我他这个们中来上大为和国地到以说时要就出会可也你对")
+
+
 def _score(strings: set[str] | None) -> float:
-    # A rough chance that the condition holds by accident: longer strings are rarer.
+    # A rough chance that the condition holds by accident: longer strings are rarer, and a
+    # common character is all but certain to be there.
     if not strings or "" in strings:
         return float("inf")
-    return sum(16.0 ** -len(s) for s in strings)
+    return sum(0.5 if s in _COMMON_CHARS else 16.0 ** -len(s) for s in strings)
 
 
 def _necessary(items: list[Any]) -> set[str] | None:
