@@ -25,7 +25,7 @@ except ImportError:  # pragma: no cover - Python 3.10
     import sre_parse as _p  # type: ignore[no-redef]
 
 #: Bump when required_literals changes what it answers: cached answers are then ignored.
-_CACHE_FORMAT = 3
+_CACHE_FORMAT = 2
 #: The cache keeps the tables of at most this many pattern sets (packs), newest first.
 MAX_CACHE_ENTRIES = 64
 #: Largest set of strings tracked for one part of a pattern; beyond it the part gives up.
@@ -48,34 +48,6 @@ def required_literals(pattern: re.Pattern[str]) -> frozenset[str] | None:
         return None
     found = _necessary(list(tree))
     return frozenset(found) if found else None
-
-
-def anchored_prefixes(pattern: re.Pattern[str]) -> frozenset[str] | None:
-    """For a pattern anchored at the start (``^`` or ``\\A``): strings one of which every
-    match starts with; None for other patterns or when the start is not known.
-
-    coach runs patterns on each clause, or on the whole text, so such a match begins at the
-    text's start or right after a space, which makes ``^不(看|买|要)了$`` a far narrower
-    condition than "不 occurs somewhere".
-    """
-    if pattern.flags & (_LOOSE_FLAGS | re.MULTILINE):
-        return None
-    try:
-        tree = list(_p.parse(pattern.pattern, pattern.flags))
-    except Exception:  # pragma: no cover - the pattern compiled, so it parses
-        return None
-    if not tree or tree[0] not in ((_c.AT, _c.AT_BEGINNING), (_c.AT, _c.AT_BEGINNING_STRING)):
-        return None
-    run = {""}  # the exact strings the items after the anchor can match, joined, so far
-    for op, av in tree[1:]:
-        part = _exact_item(op, av)
-        if part is None:
-            break
-        joined = {a + b for a in run for b in part}
-        if len(joined) > _MAX_STRINGS:
-            break
-        run = joined
-    return None if "" in run else frozenset(run)
 
 
 def _exact(items: Iterable[Any]) -> set[str] | None:
@@ -205,14 +177,12 @@ class Prefilter:
     """
 
     def __init__(self, patterns: Iterable[re.Pattern[str]]) -> None:
-        unconditional, chars, pairs, starts = _cached_tables(list(patterns))
+        unconditional, chars, pairs = _cached_tables(list(patterns))
         #: Indexes of the patterns with no condition: always run.
         self.unconditional = frozenset(unconditional)
         self._chars = {ch: frozenset(ids) for ch, ids in chars.items()}
         self._char_keys = frozenset(ch for ch, ids in self._chars.items() if ids)
         self._pairs = {key: tuple((s, i) for s, i in entries) for key, entries in pairs.items()}
-        #: Anchored patterns: first character → (string a clause must start with, index).
-        self._starts = {ch: tuple((s, i) for s, i in entries) for ch, entries in starts.items()}
 
     def live(self, text: str) -> set[int]:
         """Indexes of the patterns whose condition ``text`` meets (unconditional ones too)."""
@@ -229,38 +199,17 @@ class Prefilter:
                 for s, i in entries:
                     if s is None or s in text:
                         out.add(i)
-        starts = self._starts
-        if starts:
-            # Where a clause starts: the text's start and right after each space.
-            k = 0
-            while True:
-                entries = starts.get(text[k:k + 1])
-                if entries:
-                    for s, i in entries:
-                        if text.startswith(s, k):
-                            out.add(i)
-                k = text.find(" ", k) + 1
-                if not k:
-                    break
         return out
 
 
 # The tables of a Prefilter in plain data: (unconditional pattern indexes, character →
-# pattern indexes, character pair → [(string to check or None, pattern index)], first
-# character → [(string a clause starts with, pattern index)] for anchored patterns).
-_Tables = tuple[list[int], dict[str, list[int]], dict[str, list[tuple[str | None, int]]],
-                dict[str, list[tuple[str, int]]]]
+# pattern indexes, character pair → [(string to check or None, pattern index)]).
+_Tables = tuple[list[int], dict[str, list[int]], dict[str, list[tuple[str | None, int]]]]
 
 
 def _build_tables(patterns: list[re.Pattern[str]]) -> _Tables:
-    # An anchored pattern's clause-start condition replaces its "occurs anywhere" one.
-    anchored = [anchored_prefixes(p) for p in patterns]
-    starts: dict[str, list[tuple[str, int]]] = {}
-    for i, prefixes in enumerate(anchored):
-        for s in sorted(prefixes or ()):
-            starts.setdefault(s[0], []).append((s, i))
-    conditions = [None if a else required_literals(p) for p, a in zip(patterns, anchored)]
-    unconditional = [i for i, c in enumerate(conditions) if c is None and not anchored[i]]
+    conditions = [required_literals(p) for p in patterns]
+    unconditional = [i for i, c in enumerate(conditions) if c is None]
     uses: dict[str, int] = {}
     for cond in conditions:
         for s in cond or ():
@@ -275,7 +224,7 @@ def _build_tables(patterns: list[re.Pattern[str]]) -> _Tables:
                 continue
             key = min((s[k:k + 2] for k in range(len(s) - 1)), key=lambda p: (uses[p], p))
             pairs.setdefault(key, []).append((s if len(s) > 2 else None, i))
-    return unconditional, chars, pairs, starts
+    return unconditional, chars, pairs
 
 
 def _cached_tables(patterns: list[re.Pattern[str]]) -> _Tables:
@@ -289,15 +238,14 @@ def _cached_tables(patterns: list[re.Pattern[str]]) -> _Tables:
     from .tokenizer import cache_dir, prune_cache_folder, write_cache_file
 
     if not patterns:
-        return [], {}, {}, {}
+        return [], {}, {}
     key = repr((_CACHE_FORMAT, sys.version_info[:2], [(p.pattern, p.flags) for p in patterns]))
     path = None
     try:
         path = cache_dir() / "literals" / f"{hashlib.sha1(key.encode()).hexdigest()[:20]}.marshal"
-        unconditional, chars, pairs, starts = marshal.loads(path.read_bytes())
-        if (isinstance(unconditional, list) and isinstance(chars, dict) and isinstance(pairs, dict)
-                and isinstance(starts, dict)):
-            return unconditional, chars, pairs, starts
+        unconditional, chars, pairs = marshal.loads(path.read_bytes())
+        if isinstance(unconditional, list) and isinstance(chars, dict) and isinstance(pairs, dict):
+            return unconditional, chars, pairs
     except Exception:  # no home folder, a missing, truncated or foreign file: rebuild
         pass
     tables = _build_tables(patterns)
