@@ -520,8 +520,9 @@ class Matching:
         return {k: v for k, v in out.items() if v}
 
 
+# 最近 before 最: alternatives are tried in order, and 最 alone would leave 近 glued on.
 _FILLER = re.compile(
-    r"^(?:主要|其实|就是|还是|总之|反正|我觉得|感觉|应该|可能|大概|那个|这个|最|比较|目前|现在)*"
+    r"^(?:主要|其实|就是|还是|总之|反正|我觉得|感觉|应该|可能|大概|那个|这个|最近|近来|近期|这段时间|最|比较|目前|现在)*"
     r"(?:(?:头疼|麻烦|困难|问题|难处|担心|烦)的?(?:地方)?)?(?:是|在于|有)?")
 
 

@@ -111,3 +111,15 @@ def test_traditional_replies_use_everyday_forms():
     from coach.text import to_traditional
 
     assert to_traditional("价格才有参照，面条") == "價格才有參照，麵條"
+
+
+@pytest.mark.parametrize("captured,tidy", [
+    ("最近员工流失", "员工流失"),     # not 近员工流失
+    ("近期订单下滑", "订单下滑"),
+    ("最头疼的是招人", "招人"),
+    ("我们效率偏低", "你们效率偏低"),
+])
+def test_slot_values_lose_fillers_and_turn_pronouns(captured, tidy):
+    from coach.matching import tidy_value
+
+    assert tidy_value(captured) == tidy
