@@ -15,6 +15,7 @@ from .scenario import Scenario, load_scenario
 from .scoring import Scorecard, render, score
 from .session import Feedback, Suggestion
 from .steps import Step
+from .text import normalise, to_traditional
 
 DEFAULT_SCENARIO = "training-course"
 HELP = """\
@@ -53,6 +54,7 @@ class PracticeRun:
         # The coach hears the greeting on first need (a hint or the first line), not here:
         # the terminal shows its prompt while the tokenizer starts in the background.
         self._suggestion: Suggestion | None = None
+        self.script = "hans"
 
     @property
     def suggestion(self) -> Suggestion:
@@ -88,9 +90,22 @@ class PracticeRun:
         self.hints += 1
         return self.suggestion.text
 
+    def present(self, text: str) -> str:
+        """Text to show the trainee: in traditional script while the trainee writes it."""
+        return to_traditional(text) if self.script == "hant" else text
+
+    def _follow_script(self, line: str) -> None:
+        # A trainee writing traditional characters is answered in them; a line written in
+        # simplified-only characters switches back. Lines that fit both change nothing.
+        if normalise(line).script == "hant":
+            self.script = "hant"
+        elif to_traditional(line) != line:
+            self.script = "hans"
+
     def turn(self, line: str) -> TurnResult:
         """The trainee says one line: feedback on it, then the customer's reply."""
         _ = self.suggestion  # the coach hears the greeting first, as it was said first
+        self._follow_script(line)
         fb = self.session.say(line)
         step = self.session.step
         reply = self.customer.respond(line, fb, step)
@@ -203,27 +218,27 @@ def run_piped(run: PracticeRun, rec: Recorder, stdin: TextIO, stdout: TextIO) ->
             if cmd in ("/quit", "/exit", "/q"):
                 break
             if cmd == "/hint":
-                print(f"提示：{run.hint()}", file=stdout, flush=True)
+                print(run.present(f"提示：{run.hint()}"), file=stdout, flush=True)
                 rec.hint()
             elif cmd == "/state":
-                print(format_state(run), file=stdout, flush=True)
+                print(run.present(format_state(run)), file=stdout, flush=True)
             elif cmd == "/reload":
-                print(run.reload(), file=stdout, flush=True)
+                print(run.present(run.reload()), file=stdout, flush=True)
             elif cmd == "/help":
-                print(HELP, file=stdout, flush=True)
+                print(run.present(HELP), file=stdout, flush=True)
             else:
-                print(f"未知命令 {cmd}。输入 /help 查看可用命令。", file=stdout, flush=True)
+                print(run.present(f"未知命令 {cmd}。输入 /help 查看可用命令。"), file=stdout, flush=True)
             continue
         print(f"你：{line}", file=stdout)
         t = run.turn(line)
         rec.turn()
-        print(format_turn(t, name), file=stdout, flush=True)
+        print(run.present(format_turn(t, name)), file=stdout, flush=True)
         if run.ended:
             break
     card = rec.finish(status)
-    print(render(card, run.scenario.title), file=stdout, flush=True)
+    print(run.present(render(card, run.scenario.title)), file=stdout, flush=True)
     if rec.id is not None:
-        print(f"（已保存为练习记录 #{rec.id}）", file=stdout)
+        print(run.present(f"（已保存为练习记录 #{rec.id}）"), file=stdout)
     return 0
 
 
@@ -250,7 +265,7 @@ def run_terminal(run: PracticeRun, rec: Recorder, input: Any = None, output: Any
                                            style=style, bottom_toolbar=toolbar)
 
     def show(text: str) -> None:
-        print_formatted_text(text, output=ps.output)
+        print_formatted_text(run.present(text), output=ps.output)
 
     warm_up_after_first_draw(ps, run.coach)
     name = run.scenario.name

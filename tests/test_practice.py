@@ -307,3 +307,20 @@ def test_four_processes_start_on_one_new_database(tmp_path):
         assert all(p.returncode == 0 for p in procs), outs
         assert len(History(db).sessions()) == 4
         assert not [p for p in tmp_path.iterdir() if "corrupt" in p.name]
+
+
+def test_a_trainee_writing_traditional_is_answered_in_traditional():
+    """Feedback, the customer's reply and hints follow the trainee's script, both ways."""
+    import io as _io
+
+    from coach.practice import run_piped
+
+    sc = load_scenario("training-course")
+    run = PracticeRun(sc, "easy", 7)
+    out = _io.StringIO()
+    run_piped(run, Recorder(None, run), _io.StringIO(
+        "您好，想先了解一下您公司目前的銷售團隊是怎麼分工的？\n/hint\n您现在最头疼的是什么？\n/quit\n"), out)
+    text = out.getvalue()
+    first, _, second = text.partition("您现在最头疼的是什么？")
+    assert "點評" in first and "李總" in first and "提示：" in first
+    assert "点评" in second and "李总" in second and "點評" not in second
