@@ -259,7 +259,7 @@ def run_terminal(run: PracticeRun, rec: Recorder, input: Any = None, output: Any
         bar = step_bar(run.session.step, run.session.reached)[:-1]
         bar.append(("class:patience", "  耐心 " + "♥" * run.patience))
         bar.append(("class:hint", "  /hint 提示 /help 帮助"))
-        return bar
+        return [(style, run.present(text)) for style, text in bar]
 
     ps: PromptSession[str] = PromptSession(history=InMemoryHistory(), input=input, output=output,
                                            style=style, bottom_toolbar=toolbar)
