@@ -15,7 +15,7 @@ _KEEP = ("自我", "你好", "您好", "忘我", "我行我素")
 # An answer often starts with yes/no before the content worth reflecting.
 _LEAD = re.compile(
     r"^(?:(?:嗯+|哦+|噢+|啊+|呃+|对+|对的|是的|是啊|是|没错|好的|好吧|行|可以|不对|不是|不|没有|也不是|其实|"
-    r"那个|就是说|就是|主要是|主要|说实话|老实说|怎么说呢|是这样的|这样吧)[\s,，。.!！、…~～]*)+"
+    r"那个|就是说|就是|主要是|主要|差不多|基本上|说实话|老实说|怎么说呢|是这样的|这样吧)[\s,，。.!！、…~～]*)+"
 )
 # What is left of 就是这个意思 or 对，就是这样 points at earlier words instead of saying
 # anything: echoing "这个意思" back sounds like a parrot, so there is nothing to reflect.

@@ -63,6 +63,8 @@ def test_extract_numbers_and_dates():
     ("是的", ""),
     ("对，就是这个意思", ""),  # only a pointer is left: nothing worth echoing
     ("对，就是这样", ""),
+    ("对，差不多就是这样", ""),
+    ("对，差不多", ""),
     ("这个问题很重要", "这个问题很重要"),
 ])
 def test_reflect_turns_pronouns_round(said, reflected):
@@ -111,6 +113,17 @@ def test_traditional_replies_use_everyday_forms():
     from coach.text import to_traditional
 
     assert to_traditional("价格才有参照，面条") == "價格才有參照，麵條"
+
+
+@pytest.mark.parametrize("text,numbers", [
+    ("我手上有五十来万闲钱", ["五十"]),   # never the lone 万 left after 来
+    ("千万别这么说", []),                 # an idiom, not ten million
+    ("预算一百二十万", ["一百二十万"]),
+])
+def test_number_pattern_needs_a_digit_word_first(text, numbers):
+    from coach.numerals import NUMBER_RE
+
+    assert [m.group(0) for m in NUMBER_RE.finditer(text)] == numbers
 
 
 @pytest.mark.parametrize("captured,tidy", [
