@@ -100,6 +100,8 @@ def test_small_talk_has_no_signal(coach):
     ("挺感兴趣的，能介绍一下吗", "interest"),
     ("不对，不是这个意思", "deny"),
     ("是的，就是这样", "agree"),
+    ("嗯，差不多是这样", "agree"),  # a hedged yes is still a yes
+    ("基本上是这样", "agree"),
     ("以后再说吧", "stall"),
     ("我们团队有十五个人", "info_disclosure"),
 ])
