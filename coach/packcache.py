@@ -26,7 +26,6 @@ import marshal
 import os
 import re
 import sys
-import tempfile
 import threading
 from pathlib import Path
 from typing import Any
@@ -34,6 +33,7 @@ from typing import Any
 from .errors import Problem
 from .steps import Step
 from .template import Template
+from .tokenizer import prune_cache_folder, write_cache_file
 
 #: Bump when the layout written by ``_encode`` changes.
 FORMAT = 1
@@ -178,41 +178,13 @@ def write(key: str, packset: Any, warnings: list[Problem], requires: list[tuple[
         payload = marshal.dumps(data)
         blob = b"%s %d\n%s\n" % (_MAGIC, FORMAT, hashlib.sha1(payload).hexdigest().encode()) + payload
         target = _entry_path(key)
-        _replace_atomically(target, blob)
-        stats["writes"] += 1
-        _prune(target.parent)
+        # Atomic (another process may be loading the same packs right now); pruning
+        # removes the least recently used first.
+        if write_cache_file(target, blob):
+            stats["writes"] += 1
+            prune_cache_folder(target.parent, "packset-*.marshal", MAX_ENTRIES)
     except Exception:  # read-only, full or missing folder, odd data: the next load parses
         pass
-
-
-def _replace_atomically(target: Path, blob: bytes) -> None:
-    """Readers see the old file or the whole new one, never a part (another process may be
-    loading the same packs right now)."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    left: str | None = None
-    try:
-        with tempfile.NamedTemporaryFile("wb", dir=target.parent, prefix=".packset-", suffix=".tmp",
-                                         delete=False) as fh:
-            left = fh.name
-            fh.write(blob)
-        os.replace(left, target)
-        left = None
-    finally:
-        if left is not None:
-            with contextlib.suppress(OSError):
-                os.unlink(left)
-
-
-def _prune(where: Path) -> None:
-    try:
-        entries = sorted(where.glob("packset-*.marshal"), key=lambda p: p.stat().st_mtime_ns)
-    except OSError:
-        return
-    for old in entries[:-MAX_ENTRIES]:
-        try:
-            old.unlink()
-        except OSError:
-            pass
 
 
 def clear() -> int:

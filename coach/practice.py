@@ -99,7 +99,9 @@ class PracticeRun:
         # simplified-only characters switches back. Lines that fit both change nothing.
         if normalise(line).script == "hant":
             self.script = "hant"
-        elif to_traditional(line) != line:
+        elif self.script == "hant" and to_traditional(line) != line:
+            # Checked only once in traditional: building the s2t converter costs ~25 MB,
+            # which a trainee writing simplified should never pay.
             self.script = "hans"
 
     def turn(self, line: str) -> TurnResult:

@@ -74,8 +74,8 @@ def _write_cache(path: Path, freq: dict[str, int], total: int) -> None:
     write_cache_file(path, marshal.dumps((freq, total)))
 
 
-def write_cache_file(path: Path, data: bytes) -> None:
-    """Write a cache file atomically; a cache folder that cannot be written is no error."""
+def write_cache_file(path: Path, data: bytes) -> bool:
+    """Write a cache file atomically; False (never an error) when the folder refuses it."""
     # Atomic: another process may be reading or writing the same file at this moment.
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -91,7 +91,8 @@ def write_cache_file(path: Path, data: bytes) -> None:
                 pass
             raise
     except OSError:
-        pass  # read-only or missing cache dir: the next start is slower, nothing more
+        return False  # read-only or missing cache dir: the next start is slower, nothing more
+    return True
 
 
 def prune_cache_folder(folder: Path, pattern: str, keep: int) -> None:
