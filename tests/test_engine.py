@@ -325,3 +325,13 @@ def test_second_salesperson_line_replaces_the_first_lines_moves(coach):
     assert "reflect" in s.prev and s.last_suggestion.rule in s.prev
     s.say("好的。")
     assert "reflect" not in s.prev and s.last_suggestion.rule in s.prev
+
+
+@pytest.mark.parametrize("line,qtype", [
+    ("那现在最让您头疼的是哪件事？", "open"),  # 哪件 is one token: found on its own
+    ("您觉得哪一块最需要改进？", "open"),
+    ("您在哪些方面最想提升？", "open"),
+    ("您是哪件事不满意吗？", "closed"),        # a 吗 question asks yes or no
+])
+def test_which_questions_are_open(coach, line, qtype):
+    assert coach.session().say(line).question_type == qtype
