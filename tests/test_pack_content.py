@@ -12,7 +12,7 @@ import yaml
 
 from coach import Coach
 
-DATA = Path(__file__).resolve().parent / "data" / "signals_negatives.yaml"
+DATA = Path(__file__).resolve().parent.parent / "corpus" / "turns" / "self-negatives.yaml"
 CHECKED = ("ready_to_buy", "complaint", "request_demo")
 
 

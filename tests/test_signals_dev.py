@@ -1,4 +1,4 @@
-"""Format checks for the labelled signal dev set (tests/data/signals_dev.yaml).
+"""Format checks for the project's own labelled signal set (corpus/turns/self-dev.yaml).
 
 These tests only look at the data; they never import the engine.
 """
@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-DATA = Path(__file__).resolve().parent / "data" / "signals_dev.yaml"
+DATA = Path(__file__).resolve().parent.parent / "corpus" / "turns" / "self-dev.yaml"
 
 SIGNAL_IDS = frozenset({
     "no_need", "no_money", "stall", "agree", "deny", "interest", "price_question",
@@ -27,7 +27,8 @@ MIN_POSITIVES = 20
 def items() -> list[dict]:
     with open(DATA, encoding="utf-8") as fh:
         data = yaml.safe_load(fh)
-    assert isinstance(data, dict) and set(data) == {"items"}, "top level must be a mapping with only 'items'"
+    assert isinstance(data, dict) and set(data) == {"source", "items"}, "top level: 'source' and 'items'"
+    assert data["source"]["origin"] == "self" and data["source"]["split"] == "dev"
     assert isinstance(data["items"], list)
     return data["items"]
 
