@@ -101,7 +101,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("lint", help="检查规则包，列出所有问题（文件:行:列）",
                        description="检查规则包（和场景文件），一次列出所有问题，格式为 "
-                                   "路径:行:列: 代码 说明 (hint: 改法)。没有错误时退出码 0，否则 1。")
+                                   "路径:行:列: 代码 说明（提示：改法）。没有错误时退出码 0，否则 1。")
     p.add_argument("paths", nargs="+", metavar="PATH", help="规则包文件、文件夹或自带包 id，按顺序组合")
     p.add_argument("--strict", action="store_true", help="把警告也当作错误")
 

@@ -33,7 +33,7 @@ class Problem:
         where = f"{self.path}:{self.line}:{self.col}" if self.line > 0 else self.path
         text = f"{where}: {self.code} {self.message}"
         if self.hint:
-            text += f" (hint: {self.hint})"
+            text += f"（提示：{self.hint}）"
         return text
 
 
@@ -59,6 +59,15 @@ class StateError(CoachError):
     ``Session.to_dict()`` of a compatible version and the same pack set: a missing or
     extra key, a wrong type, an unknown step or slot, or a state saved under other packs.
     Start a new session, or restore with the packs the state was saved under.
+    """
+
+
+class PracticeError(CoachError):
+    """A practice command cannot do what was asked.
+
+    Raised by ``coach practice --resume``, ``coach report`` and ``coach history`` for an
+    unknown record number, a finished practice asked to continue, or a report file that
+    cannot be written. The message is one line in Chinese that says what to do instead.
     """
 
 

@@ -224,19 +224,19 @@ def resolve(sources: Iterable[str | Path] | None) -> tuple[list[Path], list[Prob
         if p.is_dir():
             found = sorted(p.glob("*.yaml")) + sorted(p.glob("*.yml"))
             if not found:
-                problems.append(Problem(str(p), 0, 0, "E002", "folder holds no .yaml pack",
-                                        "point at a pack file or a folder of them"))
+                problems.append(Problem(str(p), 0, 0, "E002", "文件夹里没有 .yaml 规则包",
+                                        "请指向一个规则包文件，或放着规则包的文件夹"))
             files.extend(found)
         elif p.is_file():
             files.append(p)
         elif isinstance(src, str) and src in bundled:
             files.append(bundled[src])
         else:
-            hint = "give a path to a .yaml file or folder, or a bundled pack id"
+            hint = "请给出 .yaml 文件或文件夹的路径，或自带包的 id（coach packs 列出）"
             close = difflib.get_close_matches(str(src), list(bundled), n=1)
             if close:
-                hint = f"did you mean the bundled pack '{close[0]}'?"
-            problems.append(Problem(str(src), 0, 0, "E002", "no such pack file, folder or id", hint))
+                hint = f"是不是自带包 {close[0]}？"
+            problems.append(Problem(str(src), 0, 0, "E002", "没有这个规则包文件、文件夹或 id", hint))
     # The same file twice would only duplicate every id.
     unique: list[Path] = []
     seen: set[Path] = set()

@@ -5,13 +5,13 @@ from __future__ import annotations
 import re
 import sys
 from dataclasses import asdict, dataclass
-from pathlib import Path
 from typing import Any, TextIO
 
 from .customer import Reply, SimulatedCustomer
 from .engine import Coach
+from .errors import PracticeError
 from .history import History, open_history
-from .scenario import Scenario, load_scenario
+from .scenario import LEVEL_LABELS, LEVELS, Scenario, load_scenario
 from .scoring import Scorecard, render, score
 from .session import Feedback, Suggestion
 from .steps import Step
@@ -30,6 +30,7 @@ HELP = """\
 @dataclass(frozen=True)
 class TurnResult:
     n: int
+    line: str
     feedback: Feedback
     reply: Reply
     step: Step
@@ -41,7 +42,7 @@ class PracticeRun:
     def __init__(self, scenario: Scenario, level: str = "medium", seed: int = 0,
                  coach: Coach | None = None) -> None:
         if level not in scenario.levels:
-            raise ValueError(f"unknown level {level!r}")
+            raise PracticeError(f"没有这个难度：{level}（可选：{'、'.join(LEVELS)}）")
         self.scenario = scenario
         self.level = level
         self.seed = seed
@@ -49,6 +50,7 @@ class PracticeRun:
         self.session = self.coach.session(customer=scenario.name)
         self.customer = SimulatedCustomer(scenario, level, seed, lambda: self.coach.matching)
         self.turns: list[dict[str, Any]] = []
+        self.results: list[TurnResult] = []  # the same turns as shown on screen
         self.hints = 0
         self.greeting = self.customer.opening()
         # The coach hears the greeting on first need (a hint or the first line), not here:
@@ -122,7 +124,9 @@ class PracticeRun:
             "n": n, "text": line, "reply": reply.text, "reaction": reply.reaction, "fact": reply.fact,
             "feedback": _fb_dict(fb), "patience": reply.patience,
         })
-        return TurnResult(n, fb, reply, self.session.step)
+        result = TurnResult(n, line, fb, reply, self.session.step)
+        self.results.append(result)
+        return result
 
     def scorecard(self) -> Scorecard:
         return score(self.turns, self.scenario.id, self.level, self.seed, self.hints, self.ended)
@@ -165,20 +169,25 @@ def format_state(run: PracticeRun) -> str:
 
 
 class Recorder:
-    """Writes each turn to the history database the moment it happens."""
+    """Writes each turn to the history database the moment it happens.
+
+    The record is created with the first line the trainee says: a practice left without a
+    word leaves nothing behind in the history.
+    """
 
     def __init__(self, history: History | None, run: PracticeRun, session_id: int | None = None) -> None:
         self.history = history
         self.run = run
         self.id = session_id
-        if history is not None and session_id is None:
-            self.id = history.start(run.scenario.id, run.level, run.seed)
 
     def turn(self) -> None:
-        if self.history is not None and self.id is not None:
-            t = self.run.turns[-1]
-            data = {k: v for k, v in t.items() if k not in ("n", "text", "reply")}
-            self.history.add_turn(self.id, t["n"], t["text"], t["reply"], data, self.run.hints)
+        if self.history is None:
+            return
+        if self.id is None:
+            self.id = self.history.start(self.run.scenario.id, self.run.level, self.run.seed)
+        t = self.run.turns[-1]
+        data = {k: v for k, v in t.items() if k not in ("n", "text", "reply")}
+        self.history.add_turn(self.id, t["n"], t["text"], t["reply"], data, self.run.hints)
 
     def hint(self) -> None:
         if self.history is not None and self.id is not None:
@@ -192,10 +201,18 @@ class Recorder:
 
 
 def resume(history: History, session_id: int, coach: Coach | None = None) -> tuple[PracticeRun, Recorder]:
-    """Rebuild an interrupted run by replaying its saved lines (runs are deterministic)."""
+    """Rebuild an interrupted run by replaying its saved lines (runs are deterministic).
+
+    Raises PracticeError for an unknown record and for a practice that already finished.
+    """
     row = history.get(session_id)
     if row is None:
-        raise LookupError(f"练习记录 {session_id} 不存在")
+        raise PracticeError(f"没有编号为 {session_id} 的练习记录（coach history 查看编号）。")
+    if row.finished:
+        raise PracticeError(f"练习 #{session_id} 已经完成，不能继续；"
+                            f"coach report {session_id} 查看成绩单，或开始一次新的练习。")
+    if row.level not in LEVELS:
+        raise PracticeError(f"练习 #{session_id} 的难度 {row.level!r} 无法识别，不能继续。")
     run = PracticeRun(load_scenario(row.scenario), row.level, row.seed, coach)
     for t in history.turns(session_id):
         run.turn(t["text"])
@@ -205,115 +222,174 @@ def resume(history: History, session_id: int, coach: Coach | None = None) -> tup
 
 # --- the two front ends ------------------------------------------------------------------
 
+_QUIT = ("/quit", "/exit", "/q")
+_YES = ("y", "yes", "是", "确定", "確定", "好")
 
-def run_piped(run: PracticeRun, rec: Recorder, stdin: TextIO, stdout: TextIO) -> int:
-    name = run.scenario.name
-    print(f"练习：{run.scenario.title}（{run.level}）", file=stdout)
-    print(f"{name}：{run.greeting}", file=stdout, flush=True)
-    status = "finished"
+
+class Practice:
+    """The practice loop's logic, shared by the terminal UI and the piped mode.
+
+    ``handle`` takes one typed line (a command or what the trainee says) and returns the
+    text to show, already in the trainee's script; ``close`` ends the practice.
+    """
+
+    def __init__(self, run: PracticeRun, rec: Recorder) -> None:
+        self.run = run
+        self.rec = rec
+        self.done = False
+
+    def opening(self) -> str:
+        """The title and the greeting; on resume, every earlier line and its feedback too."""
+        run = self.run
+        name = run.scenario.name
+        lines = [f"练习：{run.scenario.title}（{LEVEL_LABELS[run.level]}）。/help 查看命令。",
+                 f"{name}：{run.greeting}"]
+        for t in run.results:
+            lines += [f"你：{t.line}", format_turn(t, name)]
+        if run.results:
+            lines.append(f"（接着第 {len(run.results)} 句继续练习）")
+        return run.present("\n".join(lines))
+
+    def handle(self, line: str) -> str:
+        """One typed line → the text to show ("" for a blank line)."""
+        run = self.run
+        line = line.strip()
+        if not line or self.done:
+            return ""
+        if line.startswith("/"):
+            return run.present(self._command(line.split()[0].lower()))
+        t = run.turn(line)
+        self.rec.turn()
+        if run.ended:
+            self.done = True
+        return run.present(format_turn(t, run.scenario.name))
+
+    def _command(self, cmd: str) -> str:
+        run = self.run
+        if cmd in _QUIT:
+            self.done = True
+            return ""
+        if cmd == "/hint":
+            text = run.hint()
+            self.rec.hint()
+            return f"提示：{text}"
+        if cmd == "/state":
+            return format_state(run)
+        if cmd == "/reload":
+            return run.reload()
+        if cmd in ("/help", "/h", "/?"):
+            return HELP
+        return f"未知命令 {cmd}。输入 /help 查看可用命令。"
+
+    def close(self, status: str = "finished") -> str:
+        """End the practice: the scorecard, and where it was saved."""
+        run, rec = self.run, self.rec
+        self.done = True
+        if not run.turns:
+            return run.present("这次练习还没有说话，没有成绩单，也不保存记录。")
+        card = rec.finish(status)
+        out = [render(card, run.scenario.title)]
+        if rec.id is not None:
+            if status == "interrupted":
+                out.append(f"练习已中断并保存（#{rec.id}），可用 coach practice --resume {rec.id} 继续。")
+            else:
+                out.append(f"（已保存为练习记录 #{rec.id}；coach report {rec.id} --html 文件名 可导出复盘页）")
+        return run.present("\n".join(out))
+
+
+def run_piped(app: Practice, stdin: TextIO, stdout: TextIO) -> int:
+    print(app.opening(), file=stdout, flush=True)
     for raw in stdin:
         line = raw.strip()
-        if not line:
-            continue
-        if line.startswith("/"):
-            cmd = line.split()[0].lower()
-            if cmd in ("/quit", "/exit", "/q"):
-                break
-            if cmd == "/hint":
-                print(run.present(f"提示：{run.hint()}"), file=stdout, flush=True)
-                rec.hint()
-            elif cmd == "/state":
-                print(run.present(format_state(run)), file=stdout, flush=True)
-            elif cmd == "/reload":
-                print(run.present(run.reload()), file=stdout, flush=True)
-            elif cmd == "/help":
-                print(run.present(HELP), file=stdout, flush=True)
-            else:
-                print(run.present(f"未知命令 {cmd}。输入 /help 查看可用命令。"), file=stdout, flush=True)
-            continue
-        print(f"你：{line}", file=stdout)
-        t = run.turn(line)
-        rec.turn()
-        print(run.present(format_turn(t, name)), file=stdout, flush=True)
-        if run.ended:
+        if line and not line.startswith("/"):
+            print(f"你：{line}", file=stdout)  # the trainee's own words, as typed
+        out = app.handle(line)
+        if out:
+            print(out, file=stdout, flush=True)
+        if app.done:
             break
-    card = rec.finish(status)
-    print(run.present(render(card, run.scenario.title)), file=stdout, flush=True)
-    if rec.id is not None:
-        print(run.present(f"（已保存为练习记录 #{rec.id}）"), file=stdout)
+    print(app.close("finished"), file=stdout, flush=True)
     return 0
 
 
-def run_terminal(run: PracticeRun, rec: Recorder, input: Any = None, output: Any = None) -> int:
+def practice_bar(run: PracticeRun, width: int) -> list[tuple[str, str]]:
+    """The toolbar: steps, patience hearts and the /hint reminder, fitted to ``width``.
+
+    A narrow terminal keeps what matters while typing — the current step, the hearts and
+    /hint — and shows the other steps as bare numbers.
+    """
+    from .assist import step_bar
+
+    hearts = ("class:patience", "  耐心 " + "♥" * run.patience)
+    full = step_bar(run.session.step, run.session.reached)[:-1]
+    full += [hearts, ("class:hint", "  /hint 提示 /help 帮助")]
+    if _cells(full) <= width:
+        return full
+    reached = set(run.session.reached)
+    bar: list[tuple[str, str]] = []
+    for step in Step:
+        if step == run.session.step:
+            bar.append(("class:step.current", f" {step.index + 1}{step.label} "))
+        else:
+            bar.append(("class:step.reached" if step in reached else "class:step", f" {step.index + 1}"))
+    bar += [("class:patience", "  " + "♥" * run.patience), ("class:hint", "  /hint")]
+    return bar
+
+
+def _cells(bar: list[tuple[str, str]]) -> int:
+    from wcwidth import wcswidth
+
+    return sum(max(0, wcswidth(text)) for _, text in bar)
+
+
+def run_terminal(app: Practice, input: Any = None, output: Any = None) -> int:
     from prompt_toolkit import PromptSession, print_formatted_text
+    from prompt_toolkit.application.current import get_app
+    from prompt_toolkit.formatted_text import StyleAndTextTuples
     from prompt_toolkit.history import InMemoryHistory
     from prompt_toolkit.styles import Style
 
-    from .assist import step_bar, warm_up_after_first_draw
+    from .assist import warm_up_after_first_draw
 
+    run = app.run
     style = Style.from_dict({
         "bottom-toolbar": "noreverse bg:#222222 #aaaaaa",
         "step": "#888888", "step.reached": "#5fafff", "step.current": "bold reverse #ffd75f",
         "hint": "#666666", "patience": "#ff5f5f",
     })
 
-    def toolbar() -> list[tuple[str, str]]:
-        bar = step_bar(run.session.step, run.session.reached)[:-1]
-        bar.append(("class:patience", "  耐心 " + "♥" * run.patience))
-        bar.append(("class:hint", "  /hint 提示 /help 帮助"))
-        return [(style, run.present(text)) for style, text in bar]
+    def toolbar() -> StyleAndTextTuples:
+        width = get_app().output.get_size().columns
+        out: StyleAndTextTuples = [(cls, run.present(text)) for cls, text in practice_bar(run, width)]
+        return out
 
     ps: PromptSession[str] = PromptSession(history=InMemoryHistory(), input=input, output=output,
                                            style=style, bottom_toolbar=toolbar)
 
     def show(text: str) -> None:
-        print_formatted_text(run.present(text), output=ps.output)
+        print_formatted_text(text, output=ps.output)
 
     warm_up_after_first_draw(ps, run.coach)
-    name = run.scenario.name
-    show(f"练习：{run.scenario.title}（{run.level}）。/help 查看命令。")
-    show(f"{name}：{run.greeting}")
+    show(app.opening())
     status = "finished"
-    while not run.ended:
+    while not app.done:
         try:
-            line = ps.prompt("你> ").strip()
+            line = ps.prompt("你> ")
         except KeyboardInterrupt:
             try:
-                answer = ps.prompt("确定要结束练习吗？(y/N) ").strip().lower()
+                answer = ps.prompt(run.present("确定要结束练习吗？(y/N) ")).strip().lower()
             except (KeyboardInterrupt, EOFError):
                 answer = "y"
-            if answer in ("y", "yes", "是", "确定"):
+            if answer in _YES:
                 status = "interrupted"
                 break
             continue
         except EOFError:
-            status = "interrupted"
-            break
-        if not line:
-            continue
-        if line.startswith("/"):
-            cmd = line.split()[0].lower()
-            if cmd in ("/quit", "/exit", "/q"):
-                break
-            if cmd == "/hint":
-                show(f"提示：{run.hint()}")
-                rec.hint()
-            elif cmd == "/state":
-                show(format_state(run))
-            elif cmd == "/reload":
-                show(run.reload())
-            elif cmd == "/help":
-                show(HELP)
-            else:
-                show(f"未知命令 {cmd}。输入 /help 查看可用命令。")
-            continue
-        t = run.turn(line)
-        rec.turn()
-        show(format_turn(t, name))
-    card = rec.finish(status)
-    show(render(card, run.scenario.title))
-    if status == "interrupted" and rec.id is not None:
-        show(f"练习已中断并保存（#{rec.id}），可用 coach practice --resume {rec.id} 继续。")
+            break  # Ctrl-D ends the practice as /quit does
+        out = app.handle(line)
+        if out:
+            show(out)
+    show(app.close(status))
     return 0
 
 
@@ -324,18 +400,14 @@ def run_practice(scenario: str | None, level: str, seed: int, db: str | None, re
     history = open_history(db)
     if resume_id is not None:
         if history is None:
-            print("没有练习记录数据库，无法继续。", file=sys.stderr)
-            return 1
+            raise PracticeError("打不开练习记录数据库，无法继续之前的练习。")
         run, rec = resume(history, resume_id)
     else:
         sc = load_scenario(scenario or DEFAULT_SCENARIO)
         coach = Coach.load(packs or list(sc.packs))
         run = PracticeRun(sc, level, seed, coach)
         rec = Recorder(history, run)
+    app = Practice(run, rec)
     if stdin.isatty() and stdout.isatty():
-        return run_terminal(run, rec)
-    return run_piped(run, rec, stdin, stdout)
-
-
-def default_db_path(db: str | None) -> Path | None:
-    return Path(db) if db else None
+        return run_terminal(app)
+    return run_piped(app, stdin, stdout)

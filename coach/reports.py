@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import html
 import json
-import sys
 from pathlib import Path
 
+from .errors import PracticeError
 from .history import SessionRow, open_history
 from .scoring import Scorecard, render
 
@@ -81,20 +81,31 @@ def print_report(db: str | None, session_id: int, html_path: str | None) -> int:
         return 1
     row = hist.get(session_id)
     if row is None:
-        print(f"coach report: 没有编号为 {session_id} 的练习记录（coach history 查看编号）", file=sys.stderr)
-        return 1
+        raise PracticeError(f"没有编号为 {session_id} 的练习记录（coach history 查看编号）。")
     turns = hist.turns(session_id)
     if row.scorecard:
         card = Scorecard.from_dict(row.scorecard)
     else:  # unfinished: score what was saved
         from .scoring import score
         card = score(turns, row.scenario, row.level, row.seed, row.hints)
-    text = render(card, f"#{row.id} {row.scenario}")
-    print(text)
     if html_path:
-        Path(html_path).write_text(to_html(row, card, turns), encoding="utf-8")
+        # Written before anything is printed: a path that cannot be written is one error line.
+        try:
+            Path(html_path).write_text(to_html(row, card, turns), encoding="utf-8")
+        except OSError as exc:
+            raise PracticeError(f"无法写入 {html_path}：{_os_reason(exc)}") from None
+    print(render(card, f"#{row.id} {row.scenario}"))
+    if html_path:
         print(f"已写入 {html_path}")
     return 0
+
+
+def _os_reason(exc: OSError) -> str:
+    import errno
+
+    reasons = {errno.ENOENT: "文件夹不存在", errno.EACCES: "没有写入权限", errno.EISDIR: "这是一个文件夹",
+               errno.ENOSPC: "磁盘已满", errno.EROFS: "文件系统只读", errno.ENOTDIR: "路径中有一段不是文件夹"}
+    return reasons.get(exc.errno or 0, exc.strerror or str(exc))
 
 
 def to_html(row: SessionRow, card: Scorecard, turns: list[dict]) -> str:

@@ -15,6 +15,8 @@ from .yamlsafe import LDict, LList, Pos, YamlProblem, load_located
 CUSTOMER_TYPES = ("回避型", "委托型", "咨询型", "自主型")
 DECISION_ROLES = ("决策人", "代理决策人", "影响决策人")
 LEVELS = ("easy", "medium", "hard")
+#: How each level is named to the trainee.
+LEVEL_LABELS = {"easy": "简单", "medium": "中等", "hard": "困难"}
 #: What the simulated customer says in reaction to a kind of trainee line.
 REACTIONS = ("greeting", "probe_hit", "probe_miss", "repeat_ack", "confirm_ack", "confirm_early",
              "demo_ack", "demo_early", "wait_ack", "pushy", "lecture", "red_line", "vague_open",
@@ -107,9 +109,9 @@ def load_scenario(ref: str | Path) -> Scenario:
             path = known[str(ref)]
         else:
             close = difflib.get_close_matches(str(ref), list(known), n=1)
-            raise PackError([Problem(str(ref), 0, 0, "E002", "no such scenario",
-                                     f"did you mean '{close[0]}'?" if close else
-                                     "coach practice --list shows the scenarios")])
+            raise PackError([Problem(str(ref), 0, 0, "E002", "没有这个场景",
+                                     f"是不是 {close[0]}？" if close else
+                                     "coach practice --list 列出所有场景")])
     problems: list[Problem] = []
     sc = read_scenario(path, problems)
     if sc is None or any(p.is_error for p in problems):
@@ -127,17 +129,17 @@ def read_scenario(path: Path, problems: list[Problem]) -> Scenario | None:
         for k in d:
             if k not in allowed:
                 close = difflib.get_close_matches(str(k), allowed, n=1)
-                err(d.pos.get(k), "E101", f"unknown key '{k}' in {what}",
-                    f"did you mean '{close[0]}'?" if close else "allowed: " + ", ".join(allowed))
+                err(d.pos.get(k), "E101", f"{what}里没有 '{k}' 这一项",
+                    f"是不是 '{close[0]}'？" if close else "可用：" + "、".join(allowed))
 
     def text(d: LDict, key: str, what: str, required: bool = True) -> str:
         v = d.get(key)
         if v is None:
             if required:
-                err(d.at, "E103", f"{what} needs '{key}'")
+                err(d.at, "E103", f"{what}缺少 '{key}'")
             return ""
         if not isinstance(v, (str, int, float)) or isinstance(v, bool):
-            err(d.pos.get(key), "E102", f"'{key}' of {what} must be text")
+            err(d.pos.get(key), "E102", f"{what}的 '{key}' 必须是文字")
             return ""
         return str(v)
 
@@ -149,13 +151,13 @@ def read_scenario(path: Path, problems: list[Problem]) -> Scenario | None:
             return (v,)
         if isinstance(v, list) and all(isinstance(x, (str, int)) for x in v):
             return tuple(str(x) for x in v)
-        err(d.pos.get(key), "E102", f"'{key}' of {what} must be text or a list of text")
+        err(d.pos.get(key), "E102", f"{what}的 '{key}' 必须是文字或文字列表")
         return ()
 
     def section(d: LDict, key: str) -> LDict:
         v = d.get(key)
         if not isinstance(v, LDict):
-            err(d.pos.get(key, d.at), "E103" if v is None else "E102", f"'{key}' must be a mapping")
+            err(d.pos.get(key, d.at), "E103" if v is None else "E102", f"'{key}' 必须是映射（键: 值）")
             empty = LDict()
             empty.pos, empty.at = {}, d.pos.get(key, d.at)
             return empty
@@ -167,124 +169,124 @@ def read_scenario(path: Path, problems: list[Problem]) -> Scenario | None:
         err(exc.pos, "E001", exc.message, exc.hint)
         return None
     except (OSError, UnicodeDecodeError) as exc:
-        err(None, "E002", f"cannot read scenario: {exc}")
+        err(None, "E002", f"无法读取场景文件：{exc}")
         return None
     if not isinstance(data, LDict):
-        err(Pos(1, 1), "E010", "a scenario must be a mapping at the top level")
+        err(Pos(1, 1), "E010", "场景文件的顶层必须是映射（scenario:、customer: …）")
         return None
-    keys(data, _TOP, "the scenario")
+    keys(data, _TOP, "场景文件")
     head = section(data, "scenario")
-    keys(head, _KEYS_SCENARIO, "'scenario'")
+    keys(head, _KEYS_SCENARIO, "scenario ")
     cust = section(data, "customer")
-    keys(cust, _KEYS_CUSTOMER, "'customer'")
-    ctype = text(cust, "type", "'customer'")
+    keys(cust, _KEYS_CUSTOMER, "customer ")
+    ctype = text(cust, "type", "customer ")
     if ctype and ctype not in CUSTOMER_TYPES:
-        err(cust.pos.get("type"), "E102", f"unknown customer type '{ctype}'", "one of " + "、".join(CUSTOMER_TYPES))
-    role = text(cust, "role", "'customer'")
+        err(cust.pos.get("type"), "E102", f"未知的客户类型 '{ctype}'", "可选：" + "、".join(CUSTOMER_TYPES))
+    role = text(cust, "role", "customer ")
     if role and role not in DECISION_ROLES:
-        err(cust.pos.get("role"), "E102", f"unknown decision role '{role}'", "one of " + "、".join(DECISION_ROLES))
+        err(cust.pos.get("role"), "E102", f"未知的决策角色 '{role}'", "可选：" + "、".join(DECISION_ROLES))
     need = section(data, "true_need")
-    keys(need, _KEYS_NEED, "'true_need'")
+    keys(need, _KEYS_NEED, "true_need ")
     groups: list[tuple[str, ...]] = []
     kw = need.get("keywords")
     if not isinstance(kw, list) or not kw:
-        err(need.pos.get("keywords", need.at), "E103", "'true_need' needs 'keywords': word groups a correct probe names",
-            "e.g. keywords: [[信息, 沟通], [效率]] — the probe must hit one word of every group")
+        err(need.pos.get("keywords", need.at), "E103", "'true_need' 缺少 'keywords'：说中需求的试探要包含的词组",
+            "例如 keywords: [[信息, 沟通], [效率]]——试探要包含每一组里的至少一个词")
     else:
         for i, g in enumerate(kw):
             words = [g] if isinstance(g, str) else g if isinstance(g, list) else None
             if not words:
-                err(kw.pos[i], "E102", "each keyword group must be a word or a list of words")
+                err(kw.pos[i], "E102", "每个关键词组必须是一个词或一组词")
                 continue
             groups.append(tuple(_norm_kw(str(w)) for w in words))
 
     facts: list[Fact] = []
     fl = data.get("facts")
     if not isinstance(fl, LList) or not fl:
-        err(data.pos.get("facts", data.at), "E103", "'facts' must list what the customer hides")
+        err(data.pos.get("facts", data.at), "E103", "'facts' 必须列出客户藏着的信息")
     else:
         seen: set[str] = set()
         for i, f in enumerate(fl):
             if not isinstance(f, LDict):
-                err(fl.pos[i], "E102", "a fact must be a mapping")
+                err(fl.pos[i], "E102", "每条 fact 必须是映射（id:、topic: …）")
                 continue
-            keys(f, _KEYS_FACT, "a fact")
-            fid = text(f, "id", "a fact")
+            keys(f, _KEYS_FACT, "fact ")
+            fid = text(f, "id", "fact ")
             if fid in seen:
-                err(f.pos.get("id"), "E104", f"fact id '{fid}' is used twice")
+                err(f.pos.get("id"), "E104", f"fact id '{fid}' 重复了")
             seen.add(fid)
-            topic = tuple(_norm_kw(t) for t in texts(f, "topic", f"fact '{fid}'"))
+            topic = tuple(_norm_kw(t) for t in texts(f, "topic", f"fact '{fid}' "))
             if not topic:
-                err(f.at, "E103", f"fact '{fid}' needs 'topic' words")
-            opened = texts(f, "open", f"fact '{fid}'")
+                err(f.at, "E103", f"fact '{fid}' 缺少 'topic' 词")
+            opened = texts(f, "open", f"fact '{fid}' ")
             if not opened:
-                err(f.at, "E103", f"fact '{fid}' needs an 'open' answer")
-            facts.append(Fact(fid, topic, opened, text(f, "closed", f"fact '{fid}'")))
+                err(f.at, "E103", f"fact '{fid}' 缺少 'open' 回答")
+            facts.append(Fact(fid, topic, opened, text(f, "closed", f"fact '{fid}' ")))
 
     objections: list[Objection] = []
     ol = data.get("objections")
     if isinstance(ol, LList):
         for i, o in enumerate(ol):
             if not isinstance(o, LDict):
-                err(ol.pos[i], "E102", "an objection must be a mapping")
+                err(ol.pos[i], "E102", "每条异议必须是映射（steps:、text:）")
                 continue
-            keys(o, _KEYS_OBJECTION, "an objection")
+            keys(o, _KEYS_OBJECTION, "异议")
             steps = []
-            for s in texts(o, "steps", "an objection"):
+            for s in texts(o, "steps", "异议"):
                 try:
                     steps.append(Step(s))
                 except ValueError:
                     close = difflib.get_close_matches(s, [x.value for x in Step], n=1)
-                    err(o.pos.get("steps"), "E110", f"unknown step '{s}'",
-                        f"did you mean '{close[0]}'?" if close else "")
-            objections.append(Objection(frozenset(steps or [Step.COMMUNICATE]), text(o, "text", "an objection")))
+                    err(o.pos.get("steps"), "E110", f"未知的步骤 '{s}'",
+                        f"是不是 '{close[0]}'？" if close else "")
+            objections.append(Objection(frozenset(steps or [Step.COMMUNICATE]), text(o, "text", "异议")))
     elif ol is not None:
-        err(data.pos.get("objections"), "E102", "'objections' must be a list")
+        err(data.pos.get("objections"), "E102", "'objections' 必须是列表")
 
     reactions: dict[str, tuple[str, ...]] = {}
     rd = section(data, "reactions")
-    keys(rd, REACTIONS, "'reactions'")
+    keys(rd, REACTIONS, "reactions ")
     for k in REACTIONS:
-        vals = texts(rd, k, "'reactions'")
+        vals = texts(rd, k, "reactions ")
         if vals:
             reactions[k] = vals
         elif k in _REQUIRED_REACTIONS:
-            err(rd.at, "E103", f"'reactions' needs '{k}'")
+            err(rd.at, "E103", f"'reactions' 缺少 '{k}'")
 
     levels: dict[str, Level] = {}
     ld = section(data, "levels")
-    keys(ld, LEVELS, "'levels'")
+    keys(ld, LEVELS, "levels ")
     for name in LEVELS:
         lv = ld.get(name)
         if not isinstance(lv, LDict):
-            err(ld.pos.get(name, ld.at), "E103", f"'levels' needs '{name}'")
+            err(ld.pos.get(name, ld.at), "E103", f"'levels' 缺少 '{name}'")
             continue
-        keys(lv, _KEYS_LEVEL, f"level '{name}'")
+        keys(lv, _KEYS_LEVEL, f"难度 '{name}' ")
         try:
             level = Level(int(lv.get("reveal", 1)), int(lv.get("closed_reveal", 1)),
                           float(lv.get("objection_rate", 0.3)), int(lv.get("patience", 8)))
         except (TypeError, ValueError):
-            err(lv.at, "E102", f"level '{name}' needs numbers", "reveal, closed_reveal, patience: whole numbers; objection_rate: 0..1")
+            err(lv.at, "E102", f"难度 '{name}' 的各项必须是数字", "reveal、closed_reveal、patience 是整数；objection_rate 在 0 到 1 之间")
             continue
         if not 0 <= level.objection_rate <= 1 or level.patience < 1 or level.reveal < 1:
-            err(lv.at, "E102", f"level '{name}' is out of range",
-                "reveal ≥ 1, patience ≥ 1, objection_rate between 0 and 1")
+            err(lv.at, "E102", f"难度 '{name}' 的数值超出范围",
+                "reveal ≥ 1，patience ≥ 1，objection_rate 在 0 到 1 之间")
         levels[name] = level
 
     trainees: dict[str, tuple[str, ...]] = {}
     td = data.get("trainees")
     if isinstance(td, LDict):
         for k in td:
-            trainees[str(k)] = texts(td, str(k), "'trainees'")
+            trainees[str(k)] = texts(td, str(k), "trainees ")
     if any(p.is_error for p in problems if p.path == spath):
         return None
     return Scenario(
-        id=text(head, "id", "'scenario'"), title=text(head, "title", "'scenario'"),
-        product=text(head, "product", "'scenario'"), description=text(head, "description", "'scenario'", False),
-        packs=texts(head, "packs", "'scenario'") or ("default",),
-        name=text(cust, "name", "'customer'"), customer_title=text(cust, "title", "'customer'", False),
-        company=text(cust, "company", "'customer'", False), industry=text(cust, "industry", "'customer'", False),
-        customer_type=ctype, role=role, need_summary=text(need, "summary", "'true_need'"),
+        id=text(head, "id", "scenario "), title=text(head, "title", "scenario "),
+        product=text(head, "product", "scenario "), description=text(head, "description", "scenario ", False),
+        packs=texts(head, "packs", "scenario ") or ("default",),
+        name=text(cust, "name", "customer "), customer_title=text(cust, "title", "customer ", False),
+        company=text(cust, "company", "customer ", False), industry=text(cust, "industry", "customer ", False),
+        customer_type=ctype, role=role, need_summary=text(need, "summary", "true_need "),
         need_keywords=tuple(groups), facts=tuple(facts), objections=tuple(objections),
         reactions=reactions, levels=levels, trainees=trainees, path=spath,
     )

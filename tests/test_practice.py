@@ -5,19 +5,20 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import signal
 import sqlite3
 import subprocess
 import sys
-import time
 
 import pytest
+from conftest import ROOT
 
+from coach.errors import PracticeError
 from coach.history import History, open_history
-from coach.practice import PracticeRun, Recorder, resume
+from coach.practice import Practice, PracticeRun, Recorder, resume, run_piped
 from coach.scenario import list_scenarios, load_scenario
 from coach.scoring import render
-from conftest import ROOT
 
 SCENARIOS = list(list_scenarios())
 LEVELS = ("easy", "medium", "hard")
@@ -250,24 +251,98 @@ def test_report_reprints_and_writes_html(tmp_path):
     assert cli("report", "99", "--db", str(db)).returncode == 1
 
 
-def test_practice_terminal_ui_with_pipe_input(tmp_path):
-    """The prompt_toolkit practice UI takes lines, /hint, and Ctrl-D keeps the transcript."""
+def terminal(app: Practice, keys: str) -> str:
+    """Drive the prompt_toolkit practice UI with typed keys; return what it showed."""
     from prompt_toolkit.input import create_pipe_input
     from prompt_toolkit.output.plain_text import PlainTextOutput
 
     from coach.practice import run_terminal
 
+    buf = io.StringIO()
+    with create_pipe_input() as inp:
+        inp.send_text(keys)
+        run_terminal(app, input=inp, output=PlainTextOutput(buf))
+    return buf.getvalue()
+
+
+def test_practice_terminal_ui_with_pipe_input(tmp_path):
+    """The prompt_toolkit practice UI takes lines and /hint; Ctrl-D ends it as /quit does."""
     h = History(tmp_path / "ui.db")
     run = PracticeRun(load_scenario("training-course"), "easy", 0)
     rec = Recorder(h, run)
-    buf = io.StringIO()
-    with create_pipe_input() as inp:
-        inp.send_text("您的团队现在是怎么分工的？\r/hint\r\x04")
-        run_terminal(run, rec, input=inp, output=PlainTextOutput(buf))
-    text = buf.getvalue()
+    text = terminal(Practice(run, rec), "您的团队现在是怎么分工的？\r/hint\r\x04")
     assert "李总：" in text and "提示：" in text and "成绩单" in text
     row = h.get(rec.id)
-    assert row.status == "interrupted" and row.turns == 1 and row.hints == 1
+    assert row.status == "finished" and row.turns == 1 and row.hints == 1
+    assert "--resume" not in text
+
+
+def test_ctrl_c_asks_in_the_trainees_script_and_interrupts(tmp_path):
+    """Ctrl-C asks before ending, in traditional for a traditional trainee; yes interrupts."""
+    h = History(tmp_path / "ui.db")
+    run = PracticeRun(load_scenario("training-course"), "easy", 0)
+    rec = Recorder(h, run)
+    text = terminal(Practice(run, rec), "您的團隊現在是怎麼分工的？\r\x03y\r")
+    assert "確定要結束練習嗎" in text and "确定要结束练习吗" not in text
+    assert h.get(rec.id).status == "interrupted"
+    assert f"--resume {rec.id}" in text
+
+
+def test_a_practice_without_a_word_is_not_kept(tmp_path):
+    """Quitting before saying anything leaves no record and no scorecard."""
+    h = History(tmp_path / "e.db")
+    run = PracticeRun(load_scenario("training-course"), "easy", 0)
+    out = io.StringIO()
+    run_piped(Practice(run, Recorder(h, run)), io.StringIO("/hint\n/quit\n"), out)
+    assert h.sessions() == []
+    assert "得分：" not in out.getvalue() and "不保存" in out.getvalue()
+
+
+def test_resume_replays_the_earlier_lines_on_screen(tmp_path):
+    """--resume shows every earlier line with its feedback and reply before going on."""
+    h = History(tmp_path / "r.db")
+    sc = load_scenario("training-course")
+    run = PracticeRun(sc, "medium", 4)
+    rec = Recorder(h, run)
+    for line in sc.trainees["strong"][:3]:
+        run.turn(line)
+        rec.turn()
+    again, rec2 = resume(h, rec.id)
+    out = io.StringIO()
+    run_piped(Practice(again, rec2), io.StringIO(""), out)
+    shown = out.getvalue()
+    for line, t in zip(sc.trainees["strong"][:3], run.turns):
+        assert f"你：{line}" in shown and t["reply"] in shown
+    assert "接着第 3 句" in shown
+
+
+def test_resuming_a_finished_practice_is_refused(tmp_path):
+    """A finished practice cannot be resumed; an unknown one neither: a clear message each."""
+    h = History(tmp_path / "f.db")
+    sc = load_scenario("training-course")
+    run = PracticeRun(sc, "medium", 4)
+    rec = Recorder(h, run)
+    run.turn(sc.trainees["strong"][0])
+    rec.turn()
+    rec.finish("finished")
+    with pytest.raises(PracticeError, match="已经完成"):
+        resume(h, rec.id)
+    with pytest.raises(PracticeError, match="没有编号为 999"):
+        resume(h, 999)
+
+
+@pytest.mark.parametrize("width", [60, 120])
+def test_the_toolbar_keeps_hearts_and_hint_when_narrow(width):
+    """At any width the toolbar fits and still shows the hearts, /hint and the current step."""
+    from wcwidth import wcswidth
+
+    from coach.practice import practice_bar
+
+    run = play("training-course", "medium", "strong")
+    bar = practice_bar(run, width)
+    text = "".join(t for _, t in bar)
+    assert wcswidth(text) <= width, text
+    assert "♥" * run.patience in text and "/hint" in text and run.session.step.label in text
 
 
 def test_stage_directions_are_not_heard_as_customer_words():
@@ -318,9 +393,27 @@ def test_a_trainee_writing_traditional_is_answered_in_traditional():
     sc = load_scenario("training-course")
     run = PracticeRun(sc, "easy", 7)
     out = _io.StringIO()
-    run_piped(run, Recorder(None, run), _io.StringIO(
+    run_piped(Practice(run, Recorder(None, run)), _io.StringIO(
         "您好，想先了解一下您公司目前的銷售團隊是怎麼分工的？\n/hint\n您现在最头疼的是什么？\n/quit\n"), out)
     text = out.getvalue()
     first, _, second = text.partition("您现在最头疼的是什么？")
     assert "點評" in first and "李總" in first and "提示：" in first
     assert "点评" in second and "李总" in second and "點評" not in second
+
+
+def _one_chinese_line(r: subprocess.CompletedProcess) -> str:
+    lines = [x for x in (r.stdout + r.stderr).splitlines() if x.strip()]
+    assert r.returncode != 0 and len(lines) == 1, (r.returncode, r.stdout, r.stderr)
+    assert "Traceback" not in r.stderr and re.search(r"[\u4e00-\u9fff]{4}", lines[0]), lines[0]
+    return lines[0]
+
+
+def test_practice_command_errors_are_one_chinese_line(tmp_path):
+    """Unknown record, unwritable report file, unknown scenario or pack: one Chinese line, exit 1."""
+    db = str(tmp_path / "e.db")
+    assert "999" in _one_chinese_line(cli("practice", "--resume", "999", "--db", db))
+    cli("practice", "--db", db, stdin="您的团队现在是怎么分工的？\n")
+    assert "/no/such/dir/x.html" in _one_chinese_line(cli("report", "1", "--db", db, "--html", "/no/such/dir/x.html"))
+    assert "没有这个场景" in _one_chinese_line(cli("practice", "--scenario", "nope", "--db", db))
+    assert "nonexistent" in _one_chinese_line(cli("practice", "--pack", "nonexistent", "--db", db))
+    assert "report 1" in _one_chinese_line(cli("practice", "--resume", "1", "--db", db))
