@@ -216,7 +216,7 @@ def _lint(args: argparse.Namespace) -> int:
         print(p)
     errors = sum(1 for p in problems if p.is_error)
     warnings = len(problems) - errors
-    print(f"{errors} error(s), {warnings} warning(s)", file=sys.stderr)
+    print(f"{errors} 个错误，{warnings} 个警告", file=sys.stderr)
     if errors or (args.strict and warnings):
         return 1
     return 0

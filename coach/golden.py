@@ -76,14 +76,14 @@ def run_dialogue(path: Path, coaches: dict[tuple[str, ...], Coach] | None = None
         res.problems.append(Problem(str(path), exc.pos.line, exc.pos.col, "E001", exc.message, exc.hint))
         return res
     except OSError as exc:
-        res.problems.append(Problem(str(path), 0, 0, "E002", f"cannot read: {exc}"))
+        res.problems.append(Problem(str(path), 0, 0, "E002", f"无法读取：{exc}"))
         return res
     if not isinstance(data, LDict) or not isinstance(data.get("turns"), LList):
-        res.problems.append(Problem(str(path), 1, 1, "E010", "a golden dialogue needs a 'turns:' list"))
+        res.problems.append(Problem(str(path), 1, 1, "E010", "黄金对话需要一个 'turns:' 列表"))
         return res
     for key in data:
         if key not in _TOP:
-            res.problems.append(_unknown(str(path), data, key, _TOP, "dialogue"))
+            res.problems.append(_unknown(str(path), data, key, _TOP, "对话"))
     packs = data.get("packs") or ["default"]
     packs = [packs] if isinstance(packs, str) else [str(p) for p in packs]
     # A pack given as a path (with a "/" or a .yaml suffix) is relative to the dialogue
@@ -105,11 +105,11 @@ def run_dialogue(path: Path, coaches: dict[tuple[str, ...], Coach] | None = None
         n = i + 1
         line = turns.pos[i].line
         if not isinstance(turn, LDict):
-            res.problems.append(Problem(str(path), line, 1, "E102", "a turn must be a mapping"))
+            res.problems.append(Problem(str(path), line, 1, "E102", "每一轮必须是映射"))
             continue
         for key in turn:
             if key not in _TURN_KEYS:
-                res.problems.append(_unknown(str(path), turn, key, _TURN_KEYS, "turn"))
+                res.problems.append(_unknown(str(path), turn, key, _TURN_KEYS, "这一轮"))
         expect = turn.get("expect") or LDict()
         res.turns += 1
         if "customer" in turn:
@@ -125,7 +125,7 @@ def run_dialogue(path: Path, coaches: dict[tuple[str, ...], Coach] | None = None
             res.steps.add(f.step.value)
             _check_sales(res, expect, f, n, line)
         else:
-            res.problems.append(Problem(str(path), line, 1, "E103", "a turn needs 'customer' or 'salesperson'"))
+            res.problems.append(Problem(str(path), line, 1, "E103", "每一轮需要 'customer' 或 'salesperson'"))
     return res
 
 
@@ -137,8 +137,8 @@ def _unknown(path: str, data: LDict, key: Any, allowed: tuple[str, ...], what: s
     close = difflib.get_close_matches(str(key), allowed, n=1)
     pos = data.pos.get(key)
     return Problem(path, pos.line if pos else 0, pos.col if pos else 0, "E101",
-                   f"unknown key '{key}' in {what}",
-                   f"did you mean '{close[0]}'?" if close else "allowed: " + ", ".join(allowed))
+                   f"{what}里没有 '{key}' 这一项",
+                   f"是不是 '{close[0]}'？" if close else "可用：" + "、".join(allowed))
 
 
 def _as_list(v: Any) -> list[str]:
@@ -154,7 +154,7 @@ def _check_customer(res: Result, exp: LDict, s: Any, n: int, line: int) -> None:
 
     for key in exp:
         if key not in _EXPECT_CUSTOMER:
-            res.problems.append(_unknown(res.path, exp, key, _EXPECT_CUSTOMER, "customer expectation"))
+            res.problems.append(_unknown(res.path, exp, key, _EXPECT_CUSTOMER, "客户一轮的预期"))
     if "step" in exp and s.step.value != str(exp["step"]):
         fail("step", str(exp["step"]), s.step.value)
     if "rule" in exp and s.rule != str(exp["rule"]):
@@ -189,7 +189,7 @@ def _check_sales(res: Result, exp: LDict, f: Any, n: int, line: int) -> None:
 
     for key in exp:
         if key not in _EXPECT_SALES:
-            res.problems.append(_unknown(res.path, exp, key, _EXPECT_SALES, "salesperson expectation"))
+            res.problems.append(_unknown(res.path, exp, key, _EXPECT_SALES, "销售一轮的预期"))
     if "question_type" in exp and f.question_type != str(exp["question_type"]):
         fail("question_type", str(exp["question_type"]), f.question_type)
     if "step" in exp and f.step.value != str(exp["step"]):

@@ -38,9 +38,9 @@ def _deep_checks(ps: PackSet) -> list[Problem]:
                 if len(bad) >= 2:
                     out.append(Problem(
                         d.where.path, d.where.line, d.where.col, "W201",
-                        f"keyword '{w}' of {kind} '{sid}' is split by the tokenizer ({'/'.join(parts)}) "
-                        f"and merged with its neighbours, e.g. in '{bad[0]}'",
-                        f"add '{w}' to 'dictionary:' so it stays one token, or use a shorter keyword"))
+                        f"{kind} '{sid}' 的关键词 '{w}' 被分词拆开（{'/'.join(parts)}），"
+                        f"又和前后的字合在了一起，例如 '{bad[0]}'",
+                        f"把 '{w}' 加进 'dictionary:' 让它保持一个词，或换一个短一些的关键词"))
     out += _rule_checks(ps)
     if ps.flow:
         for r in ps.rules:
@@ -50,8 +50,8 @@ def _deep_checks(ps: PackSet) -> list[Problem]:
                 if src != r.next and r.next not in ps.flow.get(src, frozenset()):
                     out.append(Problem(
                         r.where.path, r.where.line, r.where.col, "W202",
-                        f"rule '{r.id}' moves from {src.value} to {r.next.value}, which 'flow' does not list",
-                        f"add {r.next.value} to flow.{src.value}, or narrow the rule's 'when: step'"))
+                        f"规则 '{r.id}' 从 {src.value} 走到 {r.next.value}，'flow' 里没有这一步",
+                        f"把 {r.next.value} 加进 flow.{src.value}，或收窄这条规则的 'when: step'"))
                     break
     return out
 
@@ -114,22 +114,22 @@ def _rule_checks(ps: PackSet) -> list[Problem]:
                     reported.add(b.id)
                     out.append(Problem(
                         b.where.path, b.where.line, b.where.col, "W302",
-                        f"rules '{a.id}' and '{b.id}' tie: same conditions and priority, so '{a.id}' "
-                        f"({a.where}) always wins",
-                        "give one of them a different priority or a distinguishing condition"))
+                        f"规则 '{a.id}' 和 '{b.id}' 打平：条件和优先级相同，所以 '{a.id}' "
+                        f"（{a.where}）总是胜出",
+                        "给其中一条不同的优先级，或加一个能区分它们的条件"))
                 elif _covers(a, b):
                     reported.add(b.id)
                     out.append(Problem(
                         b.where.path, b.where.line, b.where.col, "W301",
-                        f"rule '{b.id}' can never win: '{a.id}' ({a.where}) has the same or wider "
-                        "conditions and wins the tie-break",
-                        f"raise the priority of '{b.id}' or narrow '{a.id}'"))
+                        f"规则 '{b.id}' 永远不会胜出：'{a.id}'（{a.where}）的条件相同或更宽，"
+                        "并且在平局时胜出",
+                        f"提高 '{b.id}' 的优先级，或收窄 '{a.id}'"))
     entered = {Step.INVESTIGATE} | {r.next for r in rules if r.next} | {m.step for m in ps.moves.values() if m.step}
     for step in Step:
         if step not in entered:
             where = ps.packs[-1].path if ps.packs else "?"
-            out.append(Problem(where, 0, 0, "W303", f"step '{step.value}' can never be reached",
-                               "add a rule whose 'next' is this step, or a move with 'step:'"))
+            out.append(Problem(where, 0, 0, "W303", f"步骤 '{step.value}' 永远到不了",
+                               "加一条 'next' 是这一步的规则，或一个带 'step:' 的话术动作"))
     used: set[str] = set()
     for r in rules:
         used |= r.slots | r.no_slots | {n for t in (*r.say, r.why) for n in t.names} | {k for k, _ in r.set_slots}
@@ -141,11 +141,11 @@ def _rule_checks(ps: PackSet) -> list[Problem]:
     for slot in ps.slots.values():
         w = slot.where
         if not (slot.keywords or slot.patterns or slot.extract) and slot.id not in set_by_rules:
-            out.append(Problem(w.path, w.line, w.col, "W304", f"slot '{slot.id}' is never filled",
-                               "give it keywords, patterns or extract, or set it from a rule"))
+            out.append(Problem(w.path, w.line, w.col, "W304", f"槽位 '{slot.id}' 永远不会被填上",
+                               "给它 keywords、patterns 或 extract，或在规则里 set 它"))
         if slot.id not in used and slot.id != "contact":
-            out.append(Problem(w.path, w.line, w.col, "W305", f"slot '{slot.id}' is never used",
-                               "use it in a rule condition or a reply, or remove it"))
+            out.append(Problem(w.path, w.line, w.col, "W305", f"槽位 '{slot.id}' 从没被用到",
+                               "在规则条件或回复里用它，或删掉它"))
     keywords: set[str] = set()
     for table in (ps.signals, ps.moves):
         for d in table.values():
@@ -157,6 +157,6 @@ def _rule_checks(ps: PackSet) -> list[Problem]:
     for word, _ in ps.dictionary:
         if word not in keywords and not any(word in k or k in word for k in keywords if len(k) > 1):
             w = ps.dictionary_where.get(word, Where("?", 0, 0))
-            out.append(Problem(w.path, w.line, w.col, "W306", f"dictionary word '{word}' is not part of any keyword",
-                               "remove it, or use it in a signal, move or slot"))
+            out.append(Problem(w.path, w.line, w.col, "W306", f"词典里的词 '{word}' 不属于任何关键词",
+                               "删掉它，或在信号、话术动作或槽位里用它"))
     return out

@@ -266,14 +266,14 @@ class _Reader:
         for key in data:
             if key not in allowed:
                 close = difflib.get_close_matches(str(key), allowed, n=1)
-                hint = f"did you mean '{close[0]}'?" if close else "allowed: " + ", ".join(allowed)
-                self.err(data.pos.get(key), "E101", f"unknown key '{key}' in {what}", hint)
+                hint = f"是不是 '{close[0]}'？" if close else "可用：" + "、".join(allowed)
+                self.err(data.pos.get(key), "E101", f"{what}里没有 '{key}' 这一项", hint)
 
     def mapping(self, value: Any, pos: Pos | None, what: str) -> LDict | None:
         if value is None:
             return None
         if not isinstance(value, dict):
-            self.err(pos, "E102", f"{what} must be a mapping (key: value), not {_kind(value)}")
+            self.err(pos, "E102", f"{what}必须是映射（键: 值），而不是{_kind(value)}")
             return None
         return value  # type: ignore[return-value]
 
@@ -290,18 +290,18 @@ class _Reader:
                 if isinstance(item, (str, int, float)) and not isinstance(item, bool):
                     out.append((str(item), ipos))
                 else:
-                    self.err(ipos, "E102", f"{what} must list text, not {_kind(item)}")
+                    self.err(ipos, "E102", f"{what}只能列文字，而不是{_kind(item)}")
             return out
-        self.err(pos, "E102", f"{what} must be text or a list of text, not {_kind(value)}")
+        self.err(pos, "E102", f"{what}必须是文字或文字列表，而不是{_kind(value)}")
         return []
 
     def text(self, value: Any, pos: Pos | None, what: str, required: bool = False) -> str:
         if value is None:
             if required:
-                self.err(pos, "E103", f"{what} is required")
+                self.err(pos, "E103", f"缺少{what}")
             return ""
         if isinstance(value, bool) or not isinstance(value, (str, int, float)):
-            self.err(pos, "E102", f"{what} must be text, not {_kind(value)}")
+            self.err(pos, "E102", f"{what}必须是文字，而不是{_kind(value)}")
             return ""
         return str(value)
 
@@ -309,7 +309,7 @@ class _Reader:
         if value is None:
             return default
         if not isinstance(value, bool):
-            self.err(pos, "E102", f"{what} must be true or false, not {_kind(value)}")
+            self.err(pos, "E102", f"{what}必须是 true 或 false，而不是{_kind(value)}")
             return default
         return value
 
@@ -318,45 +318,49 @@ class _Reader:
         if not text:
             return None
         if not _ID.match(text):
-            self.err(pos, "E105", f"{what} '{text}' is not a valid id",
-                     "use lower-case ASCII letters, digits, '_', '.' or '-', starting with a letter")
+            self.err(pos, "E105", f"{what} '{text}' 不是有效的 id",
+                     "用小写英文字母、数字、'_'、'.' 或 '-'，以字母开头")
             return None
         return text
 
     def pattern(self, text: str, pos: Pos | None, what: str) -> re.Pattern[str] | None:
         if len(text) > MAX_PATTERN_CHARS:
-            self.err(pos, "E114", f"{what} is longer than {MAX_PATTERN_CHARS} characters",
-                     "split it into several shorter patterns")
+            self.err(pos, "E114", f"{what}超过 {MAX_PATTERN_CHARS} 个字符",
+                     "拆成几个短一些的模式")
             return None
         expanded = text
         for name, macro in PATTERN_MACROS.items():
             expanded = expanded.replace("{" + name + "}", macro)
         unsafe = check_pattern(expanded)
         if unsafe and not unsafe.startswith("invalid"):
-            self.err(pos, "E114", f"{what} is unsafe: {unsafe}",
-                     "patterns allow groups, classes, alternation and bounded repeats; "
-                     "see 'Slots' in docs/rule-packs.md")
+            self.err(pos, "E114", f"{what}不安全：{unsafe}",
+                     "模式只允许分组、字符类、选择和有上限的重复；"
+                     "见 docs/rule-packs.md 的 Slots 一节")
             return None
         try:
             return re.compile(expanded)
         except re.error as exc:
-            self.err(pos, "E114", f"{what} is not a valid pattern: {exc}",
-                     "patterns are Python regular expressions; escape ( ) [ ] ? * + with \\")
+            self.err(pos, "E114", f"{what}不是有效的模式：{exc}",
+                     "模式是 Python 正则表达式；( ) [ ] ? * + 要用 \\ 转义")
             return None
+
+
+#: How a kind of name is called in a message.
+_KIND_NAMES = {"signal": "信号", "slot": "槽位", "rule, tag or move": "规则、标签或话术动作"}
 
 
 def _kind(value: Any) -> str:
     if isinstance(value, dict):
-        return "a mapping"
+        return "映射"
     if isinstance(value, list):
-        return "a list"
+        return "列表"
     if value is None:
-        return "nothing"
+        return "空值"
     if isinstance(value, bool):
         return "true/false"
     if isinstance(value, (int, float)):
-        return "a number"
-    return "text"
+        return "数字"
+    return "文字"
 
 
 @dataclass
@@ -384,17 +388,17 @@ def read_file(path: Path, problems: list[Problem]) -> _RawPack | None:
     try:
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:
-            r.err(None, "E002", f"file is {size} bytes, more than the {MAX_FILE_BYTES} allowed",
-                  "split the pack into several files")
+            r.err(None, "E002", f"文件有 {size} 字节，超过允许的 {MAX_FILE_BYTES}",
+                  "把规则包拆成几个文件")
             return None
         raw = path.read_bytes()
     except OSError as exc:
-        r.err(None, "E002", f"cannot read file: {exc.strerror or exc}")
+        r.err(None, "E002", f"无法读取文件：{exc.strerror or exc}")
         return None
     try:
         source = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        r.err(None, "E001", f"file is not UTF-8 (byte {exc.start})", "save it as UTF-8")
+        r.err(None, "E001", f"文件不是 UTF-8 编码（第 {exc.start} 字节）", "另存为 UTF-8")
         return None
     try:
         data = load_located(source)
@@ -405,22 +409,22 @@ def read_file(path: Path, problems: list[Problem]) -> _RawPack | None:
         data = LDict()
         data.pos, data.at = {}, Pos(1, 1)
     if not isinstance(data, LDict):
-        r.err(Pos(1, 1), "E010", "a pack must be a mapping at the top level",
-              "start with 'pack:' then 'signals:', 'slots:', 'rules:' …")
+        r.err(Pos(1, 1), "E010", "规则包的顶层必须是映射",
+              "以 'pack:' 开头，然后是 'signals:'、'slots:'、'rules:' …")
         return None
-    r.keys(data, _KEYS_TOP, "the pack")
+    r.keys(data, _KEYS_TOP, "规则包")
     rp = _RawPack(spath, None, [], [], {}, None, [], [], [], [], [],
                   hashlib.sha1(raw).hexdigest())
 
     meta = r.mapping(data.get("pack"), data.pos.get("pack"), "'pack'")
     if meta is None:
-        r.err(data.pos.get("pack", Pos(1, 1)), "E103", "the 'pack' header is missing",
-              "add 'pack: {id: my_pack, title: …}' at the top")
+        r.err(data.pos.get("pack", Pos(1, 1)), "E103", "缺少 'pack' 头",
+              "在文件开头加上 'pack: {id: my_pack, title: …}'")
     else:
         r.keys(meta, _KEYS_PACK, "'pack'")
-        pid = r.ident(meta.get("id"), meta.pos.get("id", meta.at), "pack id")
-        title = r.text(meta.get("title"), meta.pos.get("title"), "pack title")
-        version = r.text(meta.get("version"), meta.pos.get("version"), "pack version")
+        pid = r.ident(meta.get("id"), meta.pos.get("id", meta.at), "包 id")
+        title = r.text(meta.get("title"), meta.pos.get("title"), "包标题")
+        version = r.text(meta.get("version"), meta.pos.get("version"), "包版本")
         rp.requires = r.strings(meta.get("requires"), meta.pos.get("requires"), "requires")
         if pid:
             rp.info = PackInfo(pid, title or pid, spath, version or "")
@@ -428,28 +432,28 @@ def read_file(path: Path, problems: list[Problem]) -> _RawPack | None:
     words = data.get("dictionary")
     if words is not None:
         if not isinstance(words, list):
-            r.err(data.pos.get("dictionary"), "E102", "'dictionary' must be a list of words")
+            r.err(data.pos.get("dictionary"), "E102", "'dictionary' 必须是词的列表")
         else:
             for i, item in enumerate(words):
                 ipos = words.pos[i]
                 if isinstance(item, str):
                     rp.dictionary.append((_norm_kw(item), None, ipos))
                 elif isinstance(item, dict):
-                    r.keys(item, ("word", "freq"), "a dictionary entry")
-                    w = r.text(item.get("word"), ipos, "dictionary word", required=True)
+                    r.keys(item, ("word", "freq"), "词典条目")
+                    w = r.text(item.get("word"), ipos, "词典里的词", required=True)
                     f = item.get("freq")
                     if f is not None and (not isinstance(f, int) or isinstance(f, bool) or f < 1):
-                        r.err(item.pos.get("freq"), "E102", "freq must be a positive whole number")
+                        r.err(item.pos.get("freq"), "E102", "freq 必须是正整数")
                         f = None
                     if w:
                         rp.dictionary.append((_norm_kw(w), f, ipos))
                 else:
-                    r.err(ipos, "E102", f"a dictionary entry must be a word, not {_kind(item)}")
+                    r.err(ipos, "E102", f"词典条目必须是一个词，而不是{_kind(item)}")
 
     syn = r.mapping(data.get("synonyms"), data.pos.get("synonyms"), "'synonyms'")
     if syn is not None:
         for key, value in syn.items():
-            vals = r.strings(value, syn.pos.get(key), f"synonyms of '{key}'")
+            vals = r.strings(value, syn.pos.get(key), f"'{key}' 的同义词")
             rp.synonyms[_norm_kw(str(key))] = [_norm_kw(v) for v, _ in vals]
 
     if "negators" in data:
@@ -485,8 +489,8 @@ def read_file(path: Path, problems: list[Problem]) -> _RawPack | None:
             spos = slots.pos.get(sid)
             ok_id = r.ident(sid, spos, "slot id")
             if ok_id in BUILTIN_NAMES:
-                r.err(spos, "E106", f"slot id '{sid}' is a built-in template name",
-                      "choose another name; " + ", ".join(BUILTIN_NAMES) + " are reserved")
+                r.err(spos, "E106", f"槽位 id '{sid}' 是内置的模板名",
+                      "换一个名字；" + "、".join(BUILTIN_NAMES) + " 是保留名")
                 continue
             spec = r.mapping(spec, spos, f"slot '{sid}'")
             if spec is None or ok_id is None:
@@ -495,18 +499,18 @@ def read_file(path: Path, problems: list[Problem]) -> _RawPack | None:
             stype = r.text(spec.get("type"), spec.pos.get("type"), "type") or "text"
             if stype not in SLOT_TYPES:
                 close = difflib.get_close_matches(stype, SLOT_TYPES, n=1)
-                r.err(spec.pos.get("type"), "E102", f"unknown slot type '{stype}'",
-                      f"did you mean '{close[0]}'?" if close else "one of " + ", ".join(SLOT_TYPES))
+                r.err(spec.pos.get("type"), "E102", f"未知的槽位类型 '{stype}'",
+                      f"是不是 '{close[0]}'？" if close else "可选：" + "、".join(SLOT_TYPES))
             kws: list[tuple[str, str]] = []
             kwspec = spec.get("keywords")
             if isinstance(kwspec, dict):
                 for k, v in kwspec.items():
-                    value = r.text(v, kwspec.pos.get(k), f"value of keyword '{k}'") if v is not None else str(k)
+                    value = r.text(v, kwspec.pos.get(k), f"关键词 '{k}' 的值") if v is not None else str(k)
                     kws.append((_norm_kw(str(k)), value or str(k)))
             elif isinstance(kwspec, list):
                 kws = [(_norm_kw(k), k) for k, _ in r.strings(kwspec, spec.pos.get("keywords"), "keywords")]
             elif kwspec is not None:
-                r.err(spec.pos.get("keywords"), "E102", "keywords must map keyword → value, or list keywords")
+                r.err(spec.pos.get("keywords"), "E102", "keywords 必须是“关键词: 值”的映射，或关键词列表")
             pats = []
             for ptxt, ppos in r.strings(spec.get("patterns"), spec.pos.get("patterns"), "patterns"):
                 pat = r.pattern(ptxt, ppos, "pattern")
@@ -516,8 +520,8 @@ def read_file(path: Path, problems: list[Problem]) -> _RawPack | None:
             for name, epos in r.strings(spec.get("extract"), spec.pos.get("extract"), "extract"):
                 if name not in EXTRACTORS:
                     close = difflib.get_close_matches(name, EXTRACTORS, n=1)
-                    r.err(epos, "E102", f"unknown extractor '{name}'",
-                          f"did you mean '{close[0]}'?" if close else "one of " + ", ".join(EXTRACTORS))
+                    r.err(epos, "E102", f"未知的提取器 '{name}'",
+                          f"是不是 '{close[0]}'？" if close else "可选：" + "、".join(EXTRACTORS))
                 else:
                     extract.append(name)
             multi = r.boolean(spec.get("multi"), spec.pos.get("multi"), "multi", False)
@@ -528,19 +532,19 @@ def read_file(path: Path, problems: list[Problem]) -> _RawPack | None:
     rules = data.get("rules")
     if rules is not None:
         if not isinstance(rules, list):
-            r.err(data.pos.get("rules"), "E102", "'rules' must be a list of rules",
-                  "start each rule with '- id: …'")
+            r.err(data.pos.get("rules"), "E102", "'rules' 必须是规则列表",
+                  "每条规则以 '- id: …' 开头")
         else:
             for i, item in enumerate(rules):
                 if not isinstance(item, dict):
-                    r.err(rules.pos[i], "E102", f"a rule must be a mapping, not {_kind(item)}")
+                    r.err(rules.pos[i], "E102", f"规则必须是映射，而不是{_kind(item)}")
                     continue
                 rp.rules.append((item, rules.pos[i]))
 
     flow = r.mapping(data.get("flow"), data.pos.get("flow"), "'flow'")
     if flow is not None:
         for step, targets in flow.items():
-            rp.flow.append((str(step), r.strings(targets, flow.pos.get(step), f"flow of '{step}'"),
+            rp.flow.append((str(step), r.strings(targets, flow.pos.get(step), f"'{step}' 的 flow"),
                             flow.pos.get(step)))
     return rp
 
@@ -562,22 +566,22 @@ def _read_matcher(r: _Reader, spec: LDict, what: str) -> Matcher:
         if isinstance(value, str):
             value = [value]
         if not isinstance(value, list):
-            r.err(pos, "E102", f"'{key}' of {what} must be a list")
+            r.err(pos, "E102", f"{what} 的 '{key}' 必须是列表")
             return ()
         out = []
         for i, item in enumerate(value):
             ipos = value.pos[i] if isinstance(value, LList) else pos
             if isinstance(item, list):
-                words = tuple(_norm_kw(w) for w, _ in r.strings(item, ipos, f"'{key}' of {what}"))
+                words = tuple(_norm_kw(w) for w, _ in r.strings(item, ipos, f"{what} 的 '{key}'"))
             elif isinstance(item, (str, int)) and not isinstance(item, bool):
                 words = (_norm_kw(str(item)),)
             else:
-                r.err(ipos, "E102", f"'{key}' of {what} must list keywords, not {_kind(item)}")
+                r.err(ipos, "E102", f"{what} 的 '{key}' 只能列关键词，而不是{_kind(item)}")
                 continue
             words = tuple(w for w in words if w)
             if not words:
-                r.err(ipos, "E107", f"empty keyword in '{key}' of {what}",
-                      "a keyword made only of punctuation or spaces never matches")
+                r.err(ipos, "E107", f"{what} 的 '{key}' 里有空关键词",
+                      "只有标点或空格的关键词永远匹配不上")
                 continue
             out.append(words)
         return tuple(out)
@@ -594,8 +598,8 @@ def _read_matcher(r: _Reader, spec: LDict, what: str) -> Matcher:
     negatable = r.boolean(spec.get("negatable"), spec.pos.get("negatable"), "negatable", True)
     filled = tuple(v for v, _ in r.strings(spec.get("filled"), spec.pos.get("filled"), "filled"))
     if not (any_ or all_ or phrases or pats or filled):
-        r.err(spec.at, "E103", f"{what} has nothing to match",
-              "give it 'any' keywords, 'all' keywords, 'phrases' or 'patterns'")
+        r.err(spec.at, "E103", f"{what}没有任何可匹配的内容",
+              "给它 'any' 关键词、'all' 关键词、'phrases' 或 'patterns'")
     return Matcher(any_, all_, none, tuple(p for p in phrases if p), tuple(pats), negatable, filled)
 
 
@@ -606,8 +610,8 @@ def _read_step(r: _Reader, value: Any, pos: Pos | None) -> Step | None:
     if text in _STEP_IDS:
         return Step(text)
     close = difflib.get_close_matches(text, _STEP_IDS, n=1)
-    r.err(pos, "E110", f"unknown step '{text}'",
-          f"did you mean '{close[0]}'?" if close else "steps: " + ", ".join(_STEP_IDS))
+    r.err(pos, "E110", f"未知的步骤 '{text}'",
+          f"是不是 '{close[0]}'？" if close else "步骤：" + "、".join(_STEP_IDS))
     return None
 
 
@@ -622,8 +626,9 @@ def _known(r: _Reader, kind: str, name: str, known: set[str] | dict[str, Any], p
     if name in known:
         return True
     close = difflib.get_close_matches(name, list(known), n=1)
-    hint = f"did you mean '{close[0]}'?" if close else f"define {kind} '{name}' or remove it"
-    r.err(pos, code, f"unknown {kind} '{name}'", hint)
+    label = _KIND_NAMES.get(kind, kind)
+    hint = f"是不是 '{close[0]}'？" if close else f"先定义{label} '{name}'，或删掉它"
+    r.err(pos, code, f"未知的{label} '{name}'", hint)
     return False
 
 
@@ -643,8 +648,8 @@ def compose(raws: list[_RawPack], problems: list[Problem]) -> PackSet | None:
         r = _Reader(raw.path, problems)
         if raw.info:
             if raw.info.id in pack_ids:
-                r.err(Pos(1, 1), "E104", f"pack id '{raw.info.id}' is also used by {pack_ids[raw.info.id]}",
-                      "give each pack its own id")
+                r.err(Pos(1, 1), "E104", f"包 id '{raw.info.id}' 已被 {pack_ids[raw.info.id]} 使用",
+                      "每个规则包用自己的 id")
             pack_ids[raw.info.id] = raw.path
         for word, freq, dpos in raw.dictionary:
             dictionary[word] = freq
@@ -685,8 +690,8 @@ def compose(raws: list[_RawPack], problems: list[Problem]) -> PackSet | None:
                 if name not in slots:
                     close = difflib.get_close_matches(name, list(slots), n=1)
                     problems.append(Problem(d.where.path, d.where.line, d.where.col, "E112",
-                                            f"'filled' of '{sid}' names unknown slot '{name}'",
-                                            f"did you mean '{close[0]}'?" if close else "define the slot under 'slots:'"))
+                                            f"'{sid}' 的 'filled' 提到了未知的槽位 '{name}'",
+                                            f"是不是 '{close[0]}'？" if close else "在 'slots:' 下定义这个槽位"))
 
     # Rules are read after every signal and slot of every pack is known, so a pack may
     # refer to what an earlier or later pack defines.
@@ -704,8 +709,8 @@ def compose(raws: list[_RawPack], problems: list[Problem]) -> PackSet | None:
                 if rid in ids_here:
                     _Reader(raw.path, problems).err(
                         item.pos.get("id", pos), "E104",
-                        f"rule id '{rid}' is used twice in this pack (first at line {ids_here[rid].line if ids_here[rid] else 0})",
-                        "give each rule its own id; to override a rule of another pack, put it in a later pack")
+                        f"规则 id '{rid}' 在这个包里用了两次（第一次在第 {ids_here[rid].line if ids_here[rid] else 0} 行）",
+                        "每条规则用自己的 id；要覆盖别的包里的规则，把它放在后加载的包里")
                 ids_here[rid] = item.pos.get("id", pos)
             t = item.get("tags")
             if isinstance(t, list):
@@ -744,14 +749,14 @@ def compose(raws: list[_RawPack], problems: list[Problem]) -> PackSet | None:
 def _read_rule(r: _Reader, item: LDict, pos: Pos | None, pack_index: int, position: int,
                signals: dict[str, SignalDef], slots: dict[str, SlotDef], moves: dict[str, MoveDef],
                after_names: set[str], template_names: set[str]) -> Rule | None:
-    r.keys(item, _KEYS_RULE, "a rule")
-    rid = r.ident(item.get("id"), item.pos.get("id", pos), "rule id")
-    label = f"rule '{rid}'" if rid else "a rule"
-    when = r.mapping(item.get("when"), item.pos.get("when"), f"'when' of {label}")
+    r.keys(item, _KEYS_RULE, "规则")
+    rid = r.ident(item.get("id"), item.pos.get("id", pos), "规则 id")
+    label = f"规则 '{rid}'" if rid else "规则"
+    when = r.mapping(item.get("when"), item.pos.get("when"), f"{label} 的 'when'")
     steps: frozenset[Step] | None = None
     conds: dict[str, frozenset[str]] = {k: frozenset() for k in _KEYS_WHEN if k != "step"}
     if when is not None:
-        r.keys(when, _KEYS_WHEN, f"'when' of {label}")
+        r.keys(when, _KEYS_WHEN, f"{label} 的 'when'")
         if "step" in when:
             found = []
             for s, spos in r.strings(when["step"], when.pos["step"], "step"):
@@ -760,7 +765,7 @@ def _read_rule(r: _Reader, item: LDict, pos: Pos | None, pack_index: int, positi
                     found.append(st)
             steps = frozenset(found)
         for key in conds:
-            vals = r.strings(when.get(key), when.pos.get(key), f"'{key}' of {label}")
+            vals = r.strings(when.get(key), when.pos.get(key), f"{label} 的 '{key}'")
             good = []
             for name, npos in vals:
                 if key.endswith("signals"):
@@ -772,32 +777,32 @@ def _read_rule(r: _Reader, item: LDict, pos: Pos | None, pack_index: int, positi
                 if ok:
                     good.append(name)
             conds[key] = frozenset(good)
-    say_items = r.strings(item.get("say"), item.pos.get("say", pos), f"'say' of {label}")
+    say_items = r.strings(item.get("say"), item.pos.get("say", pos), f"{label} 的 'say'")
     if not say_items:
-        r.err(item.pos.get("say", pos), "E103", f"{label} has no 'say'",
-              "give at least one reply text")
+        r.err(item.pos.get("say", pos), "E103", f"{label}没有 'say'",
+              "至少给一句回复")
     say = []
     for text, tpos in say_items:
         t = Template.parse(text)
         _check_template(r, t, tpos, template_names, label)
         if not text.strip():
-            r.err(tpos, "E107", f"empty reply text in {label}")
+            r.err(tpos, "E107", f"{label}里有空的回复")
         say.append(t)
-    why_text = r.text(item.get("why"), item.pos.get("why", pos), f"'why' of {label}", required=True)
+    why_text = r.text(item.get("why"), item.pos.get("why", pos), f"{label} 的 'why'", required=True)
     why = Template.parse(why_text)
     _check_template(r, why, item.pos.get("why"), template_names, label)
     nxt = _read_step(r, item.get("next"), item.pos.get("next"))
     prio = item.get("priority", 0)
     if isinstance(prio, bool) or not isinstance(prio, int):
-        r.err(item.pos.get("priority"), "E102", "priority must be a whole number")
+        r.err(item.pos.get("priority"), "E102", "priority 必须是整数")
         prio = 0
     tags = frozenset(t for t, _ in r.strings(item.get("tags"), item.pos.get("tags"), "tags"))
     sets: list[tuple[str, str]] = []
-    setspec = r.mapping(item.get("set"), item.pos.get("set"), f"'set' of {label}")
+    setspec = r.mapping(item.get("set"), item.pos.get("set"), f"{label} 的 'set'")
     if setspec is not None:
         for k, v in setspec.items():
             if _known(r, "slot", str(k), slots, setspec.pos.get(k), "E112"):
-                sets.append((str(k), r.text(v, setspec.pos.get(k), f"value of '{k}'")))
+                sets.append((str(k), r.text(v, setspec.pos.get(k), f"'{k}' 的值")))
     clears = []
     for name, npos in r.strings(item.get("clear"), item.pos.get("clear"), "clear"):
         if _known(r, "slot", name, slots, npos, "E112"):
@@ -815,13 +820,13 @@ def _read_rule(r: _Reader, item: LDict, pos: Pos | None, pack_index: int, positi
 
 def _check_template(r: _Reader, t: Template, pos: Pos | None, names: set[str], label: str) -> None:
     for bad in t.bad_references():
-        r.err(pos, "E113", f"'{bad}' in {label} is not a slot reference",
-              "write {slot_name} with a plain slot id; to show a brace, rephrase the text")
+        r.err(pos, "E113", f"{label}里的 '{bad}' 不是槽位引用",
+              "写成 {槽位id}，只用普通的槽位 id；要显示花括号，请换个说法")
     for name in t.names:
         if name not in names:
             close = difflib.get_close_matches(name, sorted(names), n=1)
-            r.err(pos, "E113", f"template in {label} names undefined slot '{name}'",
-                  f"did you mean '{{{close[0]}}}'?" if close else "define the slot under 'slots:'")
+            r.err(pos, "E113", f"{label}的模板用了未定义的槽位 '{name}'",
+                  f"是不是 '{{{close[0]}}}'？" if close else "在 'slots:' 下定义这个槽位")
 
 
 def _check_fallbacks(rules: tuple[Rule, ...], raws: list[_RawPack], problems: list[Problem]) -> None:
@@ -838,9 +843,9 @@ def _check_fallbacks(rules: tuple[Rule, ...], raws: list[_RawPack], problems: li
         if not has:
             path = raws[-1].path if raws else "?"
             problems.append(Problem(
-                path, 0, 0, "E116", f"step '{step.value}' has no fallback rule",
-                f"add a rule with only 'when: {{step: {step.value}}}' and a reply that names no slot, "
-                "so every turn in that step gets an answer"))
+                path, 0, 0, "E116", f"步骤 '{step.value}' 没有兜底规则",
+                f"加一条只有 'when: {{step: {step.value}}}' 的规则，回复里不引用槽位，"
+                "让这一步的每一轮都有回答"))
 
 
 def load_packset(sources: Iterable[str | Path] | str | Path | None,
@@ -889,14 +894,14 @@ def _load_packset(sources: Iterable[str | Path] | str | Path | None,
                     extra.append(got)
                     have.add(req)
             else:
-                _Reader(raw.path, problems).err(rpos, "E120", f"required pack '{req}' not found",
-                                                "list it in Coach.load([...]) or use a bundled pack id")
+                _Reader(raw.path, problems).err(rpos, "E120", f"找不到依赖的规则包 '{req}'",
+                                                "在 Coach.load([...]) 里列出它，或用自带包的 id")
     listed = raws
     raws = extra + raws
     if any(p.is_error for p in problems):
         return None, problems
     if not raws:
-        problems.append(Problem("?", 0, 0, "E002", "no packs to load", "name at least one pack"))
+        problems.append(Problem("?", 0, 0, "E002", "没有要加载的规则包", "至少指定一个规则包"))
         return None, problems
     packset = compose(raws, problems)
     if cache and packset is not None and len(listed) == len(files):

@@ -60,16 +60,16 @@ class _Loader(_Base):  # type: ignore[misc, valid-type]
 
     def _build(self, node: yaml.Node, depth: int) -> Any:
         if depth > MAX_DEPTH:
-            raise YamlProblem(f"nesting deeper than {MAX_DEPTH} levels", _pos(node),
-                              "a rule pack needs only a few levels; flatten the structure")
+            raise YamlProblem(f"嵌套超过 {MAX_DEPTH} 层", _pos(node),
+                              "规则包只需要几层；把结构摊平")
         if id(node) in self._seen and not isinstance(node, yaml.ScalarNode):
             # An alias: packs never need them, and they are how "billion laughs" works.
-            raise YamlProblem("YAML anchors and aliases (&name / *name) are not allowed",
-                              _pos(node), "write the values out in full")
+            raise YamlProblem("不允许 YAML 锚点和别名（&name / *name）",
+                              _pos(node), "把值完整写出来")
         self._seen.add(id(node))
         if node.tag not in _SAFE_TAGS:
-            raise YamlProblem(f"YAML tag {node.tag} is not allowed", _pos(node),
-                              "packs hold plain data: remove the tag")
+            raise YamlProblem(f"不允许 YAML 标签 {node.tag}", _pos(node),
+                              "规则包只放普通数据：去掉这个标签")
         if isinstance(node, yaml.MappingNode):
             out = LDict()
             out.pos, out.at = {}, _pos(node)
@@ -77,10 +77,10 @@ class _Loader(_Base):  # type: ignore[misc, valid-type]
             for key_node, value_node in node.value:
                 key = self._build(key_node, depth + 1)
                 if isinstance(key, (dict, list)):
-                    raise YamlProblem("a mapping key must be plain text", _pos(key_node))
+                    raise YamlProblem("映射的键必须是普通文字", _pos(key_node))
                 if key in out:
-                    raise YamlProblem(f"key {key!r} appears twice in this mapping",
-                                      _pos(key_node), "remove one of them")
+                    raise YamlProblem(f"键 {key!r} 在这个映射里出现了两次",
+                                      _pos(key_node), "删掉其中一个")
                 out[key] = self._build(value_node, depth + 1)
                 out.pos[key] = _pos(key_node)
             return out
@@ -221,11 +221,11 @@ def _load_full(text: str) -> Any:
         mark = exc.problem_mark or exc.context_mark
         pos = Pos(mark.line + 1, mark.column + 1) if mark else Pos(0, 0)
         msg = " ".join(x for x in (exc.context, exc.problem) if x)
-        raise YamlProblem(f"YAML syntax error: {msg}", pos,
-                          "check indentation, colons and quotes on this line") from None
+        raise YamlProblem(f"YAML 语法错误：{msg}", pos,
+                          "检查这一行的缩进、冒号和引号") from None
     except yaml.YAMLError as exc:
-        raise YamlProblem(f"YAML error: {exc}", Pos(0, 0)) from None
+        raise YamlProblem(f"YAML 错误：{exc}", Pos(0, 0)) from None
     except RecursionError:
-        raise YamlProblem("nesting too deep", Pos(0, 0), "flatten the structure") from None
+        raise YamlProblem("嵌套太深", Pos(0, 0), "把结构摊平") from None
     finally:
         loader.dispose()

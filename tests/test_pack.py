@@ -80,9 +80,9 @@ def test_every_problem_is_reported_at_once(tmp_path):
     for code in ("E104", "E111", "E101", "E113"):
         assert code in got, (code, [str(p) for p in problems])
     hints = " ".join(p.hint for p in problems)
-    assert "did you mean 'no_need'?" in hints
-    assert "did you mean 'slots'?" in hints
-    assert "did you mean 'say'?" in hints
+    assert "是不是 'no_need'？" in hints
+    assert "是不是 'slots'？" in hints
+    assert "是不是 'say'？" in hints
     assert "{pain}" in hints
 
 
