@@ -53,11 +53,13 @@ class Explanation:
     candidates: tuple[Candidate, ...]
     winner: str
     suggestion: Suggestion
+    heard: str = ""  # the normalised text without fillers and stammers: what the signals read
 
     def __str__(self) -> str:
         lines = [
             f"原文: {self.original}",
             f"规范化: {self.normalised}",
+            *([f"听到: {self.heard}"] if self.heard and self.heard != self.normalised else []),
             f"分词: {' / '.join(self.tokens)}",
             "信号: " + ("; ".join(f"{k} ← {', '.join(v)}" for k, v in self.signals.items()) or "（无）"),
         ]
@@ -364,6 +366,7 @@ class Coach:
             tokens=tuple(t for t, _, _ in a.tokens if t.strip()),
             signals=dict(a.signals), suppressed=dict(a.vetoed), slots=dict(a.slots),
             step_before=base.step, candidates=tuple(report), winner=rule.id, suggestion=suggestion,
+            heard=a.heard,
         )
 
 

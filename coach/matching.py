@@ -9,7 +9,7 @@ from typing import Any, Iterable, NamedTuple
 
 from .extract import EXTRACTOR_PATTERNS, extract_dates, extract_numbers, extract_people
 from .literals import Prefilter
-from .pack import Matcher, PackSet
+from .pack import QUESTION_MARK, Matcher, PackSet
 from .safepattern import PATTERN_INPUT_CHARS
 from .text import Normalised
 from .tokenizer import tokenize
@@ -21,6 +21,13 @@ _WORDLIKE = re.compile(r"^[\u4e00-\u9fffa-z0-9+#&._%\-]+$")
 CONJUNCTION_WINDOW = 16
 #: How many tokens before a keyword are checked for a negator.
 NEGATION_LOOKBACK = 2
+#: What separates clauses in an utterance (the same marks text.normalise turns into spaces),
+#: kept here to find which clauses the customer ended with a question mark.
+_CLAUSE_MARKS = re.compile(r"[\s,，。.!！?？;；:：、…~～\"'“”‘’「」『』()（）\[\]【】<>《》/\\|]+")
+# Three or more of the same character in a row is a stammer or a transcript's echo
+# (我我我, 行行行行): one is kept. Two (看看, 谢谢, 对对) are words.
+_STAMMER = re.compile(r"([\u4e00-\u9fff])\1{2,}")
+_VOCAB_WORD = re.compile(r"^\{([a-z][a-z0-9_]*)\}$")
 
 
 class Occ(NamedTuple):
@@ -59,6 +66,7 @@ class _CompiledMatcher:
     # report lists them in.
     any_order: tuple[str, ...] = ()
     any_set: frozenset[str] = frozenset()
+    pattern_src: tuple[str, ...] = ()  # see Matcher.pattern_src
 
 
 class _Table:
@@ -118,6 +126,7 @@ class _Turn(NamedTuple):
     none_hits: dict[str, list[int]]  # matcher → none-alternatives likewise
     negated: set[str]  # words all of whose occurrences are negated
     phrases: frozenset[str]  # the matchers' phrases that occur in the text
+    pattern_clauses: list[str]  # the clauses patterns read: an asked clause also with "?" at its end
 
 
 @dataclass
@@ -130,6 +139,7 @@ class Analysis:
     signals: dict[str, list[str]] = field(default_factory=dict)  # id → keywords that fired
     vetoed: dict[str, list[str]] = field(default_factory=dict)  # id → words that vetoed or negated
     slots: dict[str, list[str]] = field(default_factory=dict)  # id → values found
+    heard: str = ""  # the text the signals read: norm.text without fillers and stammers
 
 
 class Matching:
@@ -145,6 +155,15 @@ class Matching:
                 syn.setdefault(w, set()).update(group)
         self._syn = syn
         self.negators = frozenset(packset.negators)
+        # Vocabularies: {money} in a keyword stands for every word of the list; the group of
+        # words remembers its name, so explain can say {money}=预算.
+        self.vocab: dict[str, frozenset[str]] = {name: frozenset(words) for name, words in packset.vocab}
+        self._vocab_names: dict[frozenset[str], str] = {}
+        anywhere, leading = packset.fillers
+        self._fillers_anywhere = re.compile("|".join(map(re.escape, sorted(anywhere, key=len, reverse=True)))) \
+            if anywhere else None
+        self._fillers_leading = re.compile(
+            "^(?:" + "|".join(map(re.escape, sorted(leading, key=len, reverse=True))) + ")+") if leading else None
         # Every character of every negator: a text with none of them negates nothing.
         self._negator_chars = frozenset("".join(self.negators))
         self.signals = {sid: self._compile(s.match) for sid, s in packset.signals.items()}
@@ -216,7 +235,62 @@ class Matching:
         self._prefixes = frozenset(w[:k] for w in self.token_words for k in range(1, len(w)))
 
     def _expand(self, word: str) -> frozenset[str]:
+        m = _VOCAB_WORD.match(word)
+        if m and m.group(1) in self.vocab:
+            group = frozenset(w2 for w in self.vocab[m.group(1)] for w2 in self._syn.get(w, {w}) | {w})
+            self._vocab_names.setdefault(group, m.group(1))
+            return group
         return frozenset(self._syn.get(word, {word}) | {word})
+
+    def _word(self, group: frozenset[str], word: str) -> str:
+        """How explain shows a keyword hit: the word, and its vocabulary when it came from one."""
+        name = self._vocab_names.get(group)
+        return f"{{{name}}}={word}" if name else word
+
+    def _pattern_hit(self, hit: str, src: str) -> str:
+        """How explain shows a pattern hit that names vocabularies or comes from a construction:
+        the text matched, then the construction and the vocabulary words in it."""
+        head = ""
+        if ":" in src and src.split(":", 1)[0].isidentifier():
+            head, src = src.split(":", 1)
+        parts = [head] if head else []
+        for name in dict.fromkeys(re.findall(r"\{([a-z][a-z0-9_]*)\}", src)):
+            found = [w for w in sorted(self.vocab.get(name, ()), key=len, reverse=True) if w in hit]
+            if found:
+                parts.append(f"{{{name}}}={found[0]}")
+        return f"{hit}〔{' '.join(parts)}〕" if parts else hit
+
+    def hearing_clauses(self, norm: Normalised) -> tuple[list[str], list[bool]]:
+        """A customer's clauses as the signals read them: fillers (嗯, 呃, a leading 那个) and
+        stammers (我我我) dropped, with whether the customer ended each with a question mark."""
+        raw = norm.text.split(" ") if norm.text else []
+        asked = [False] * len(raw)
+        if "?" in norm.original or "？" in norm.original:
+            marks = _CLAUSE_MARKS.findall(norm.original.strip())
+            parts = _CLAUSE_MARKS.split(norm.original.strip())
+            if parts and not parts[0]:
+                parts, marks = parts[1:], marks[1:]
+            flags = [("?" in mk or "？" in mk) for mk in marks] + [False]
+            flags = [f for part, f in zip(parts, flags) if part]
+            # Only when the clauses line up one to one (a decimal point can join two).
+            if len(flags) == len(raw):
+                asked = flags
+        clauses: list[str] = []
+        flags_out: list[bool] = []
+        for clause, q in zip(raw, asked):
+            c = clause
+            if self._fillers_anywhere is not None:
+                c = self._fillers_anywhere.sub("", c)
+            if self._fillers_leading is not None:
+                c = self._fillers_leading.sub("", c)
+            c = _STAMMER.sub(r"\1", c)
+            if c:
+                clauses.append(c)
+                flags_out.append(q)
+        if not clauses and raw:
+            # A turn that is nothing but fillers (嗯, 喂?) is read as it was said.
+            return [c for c in raw if c], [q for c, q in zip(raw, asked) if c]
+        return clauses, flags_out
 
     def _compile(self, m: Matcher) -> _CompiledMatcher:
         any_ = tuple(tuple(self._expand(k) for k in alt) for alt in m.any)
@@ -234,6 +308,7 @@ class Matching:
             all_words=frozenset().union(*all_),
             any_order=order,
             any_set=frozenset(order),
+            pattern_src=m.pattern_src,
         )
 
     # -- reading one utterance ---------------------------------------------------------
@@ -244,14 +319,26 @@ class Matching:
 
     def analyse(self, norm: Normalised, *, moves: bool = False) -> Analysis:
         """Read one utterance: keyword occurrences, then signals (or moves) and slots."""
-        text = norm.text
+        if moves:
+            text = norm.text
+            clause_list = text.split(" ") if text else []
+            pattern_clauses = clause_list
+        else:
+            # A customer's turn is read without its fillers and stammers; a clause asked with
+            # a question mark carries it for the signal patterns.
+            clause_list, asked = self.hearing_clauses(norm)
+            text = " ".join(clause_list)
+            # Both forms of an asked clause: patterns that look for the mark see it, and those
+            # anchored at the clause's end ($) still match the words alone.
+            pattern_clauses = [form for c, q in zip(clause_list, asked)
+                               for form in ((c + QUESTION_MARK, c) if q else (c,))]
         tokens = self.tokenize(text)
         occ = self._occurrences(text, tokens)
         a = Analysis(norm, tokens, occ)
+        a.heard = text
         table = self.moves if moves else self.signals
         candidates, alt_hits, none_hits = (self._move_table if moves else self._signal_table).scan(occ)
-        clause_list = text.split(" ") if text else []
-        live = self._live(text)
+        live = self._live(" ".join(pattern_clauses) if pattern_clauses is not clause_list else text)
         if not moves:
             a.slots = self._slots(text, clause_list, occ, norm, live.get("slot", {}), live.get("extract", {}))
         # Words all of whose occurrences are negated (none without a negator character).
@@ -260,7 +347,7 @@ class Matching:
         phrases = frozenset() if self._phrase_heads.isdisjoint(text) else frozenset(
             p for p in self.phrase_owners if p in text)
         turn = _Turn(occ, text, clause_list, live.get("move" if moves else "signal", {}), alt_hits, none_hits,
-                     negated, phrases)
+                     negated, phrases, pattern_clauses)
         # A matcher with no alternative worth trying, no live pattern, no phrase and no
         # negated word of its own can neither fire nor report: skip it.
         active = set(turn.alt_hits) | set(turn.live) | (self._all_only_moves if moves else self._all_only_signals)
@@ -404,16 +491,16 @@ class Matching:
         if not all(parts):
             return None
         if len(parts) == 1:
-            return [parts[0][0][0]]
+            return [self._word(alt[0], parts[0][0][0])]
         # Try each occurrence of the first part as an anchor; the window must hold them all.
         for k0, o0 in parts[0]:
-            chosen = [k0]
+            chosen = [self._word(alt[0], k0)]
             lo, hi = o0.start, o0.end
             ok = True
-            for p in parts[1:]:
+            for g, p in zip(alt[1:], parts[1:]):
                 best = min(p, key=lambda kv: abs(kv[1].start - o0.start))
                 lo, hi = min(lo, best[1].start), max(hi, best[1].end)
-                chosen.append(best[0])
+                chosen.append(self._word(g, best[0]))
             if hi - lo <= CONJUNCTION_WINDOW and ok:
                 return chosen
         return None
@@ -444,7 +531,7 @@ class Matching:
                 own = cm.any_words[i]
                 for k in alt[0]:
                     if any(not (negatable and o.negated and o.negator not in own) for o in occ.get(k, ())):
-                        fired.append(k)
+                        fired.append(self._word(alt[0], k))
                         break
                 continue
             got = self._conj(alt, occ, negatable, cm.any_words[i])
@@ -456,10 +543,11 @@ class Matching:
         # Only the patterns whose required text is present: the others cannot match.
         for j in turn.live.get(sid, ()):
             pat = cm.patterns[j]
-            for clause in turn.clauses:
+            for clause in turn.pattern_clauses:
                 m = pat.search(clause[:PATTERN_INPUT_CHARS])
                 if m:
-                    fired.append(m.group(0))
+                    src = cm.pattern_src[j] if cm.pattern_src else ""
+                    fired.append(self._pattern_hit(m.group(0), src) if src else m.group(0))
                     break
         if not fired and cm.any and not cm.any_set.isdisjoint(turn.negated):
             # Say why a signal whose keyword was there did not fire: negation.

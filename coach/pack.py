@@ -34,6 +34,13 @@ PATTERN_MACROS = {
 }
 #: A pattern may not be longer than this: long regexes are where backtracking hides.
 MAX_PATTERN_CHARS = 200
+#: A vocabulary reference in a keyword or pattern: ``{money}``. The pattern macros above
+#: use the same braces; a name that is not a macro names a vocabulary.
+VOCAB_REF = re.compile(r"\{([a-z][a-z0-9_]*)\}")
+#: What a clause the customer ended with "?" carries at its end when patterns read it.
+QUESTION_MARK = "?"
+#: The slot a construction's template leaves for the words a signal gives it.
+CONSTRUCTION_SLOT = "{x}"
 
 
 @dataclass(frozen=True)
@@ -64,6 +71,11 @@ class Matcher:
     patterns: tuple[re.Pattern[str], ...] = ()
     negatable: bool = True
     filled: tuple[str, ...] = ()  # also fires when the utterance fills one of these slots
+    # Per pattern, what explain shows it as when it names vocabularies or comes from a
+    # construction ("absent:{money}"); "" for a plain pattern. Empty when none does.
+    pattern_src: tuple[str, ...] = ()
+    # construction name → the words and {vocabularies} it is applied to (as written)
+    constructions: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     def keywords(self) -> set[str]:
         out = {k for alt in self.any for k in alt} | set(self.all)
@@ -170,17 +182,21 @@ class PackSet:
     fingerprint: str
     warnings: tuple[Problem, ...] = field(default=())
     dictionary_where: dict[str, Where] = field(default_factory=dict)
+    # Named word lists (money, later, boss …) that keywords and patterns name as {money}.
+    vocab: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    # Words dropped from a customer's turn before it is read: (anywhere, at a clause's start).
+    fillers: tuple[tuple[str, ...], tuple[str, ...]] = ((), ())
 
 
 # ---------------------------------------------------------------------------------------
 # Reading
 
 
-_KEYS_TOP = ("pack", "dictionary", "synonyms", "negators", "signals", "moves", "slots",
-             "rules", "flow")
+_KEYS_TOP = ("pack", "dictionary", "synonyms", "negators", "vocab", "fillers", "constructions",
+             "signals", "moves", "slots", "rules", "flow")
 _KEYS_PACK = ("id", "title", "version", "description", "requires", "language")
 _KEYS_MATCH = ("title", "description", "any", "all", "none", "phrases", "patterns",
-               "negatable", "replace", "filled")
+               "negatable", "replace", "filled", "constructions")
 _KEYS_MOVE = _KEYS_MATCH + ("step", "note", "red_line")
 _KEYS_SLOT = ("title", "description", "type", "multi", "keywords", "patterns", "extract")
 _KEYS_RULE = ("id", "when", "say", "why", "next", "priority", "tags", "set", "clear",
@@ -331,7 +347,9 @@ class _Reader:
         expanded = text
         for name, macro in PATTERN_MACROS.items():
             expanded = expanded.replace("{" + name + "}", macro)
-        unsafe = check_pattern(expanded)
+        # A vocabulary is known only once every pack is read: checked here as one word,
+        # expanded (a group of plain words, which adds no backtracking) when packs compose.
+        unsafe = check_pattern(VOCAB_REF.sub("(?:w)", expanded.replace(CONSTRUCTION_SLOT, "(?:w)")))
         if unsafe and not unsafe.startswith("invalid"):
             self.err(pos, "E114", f"{what}不安全：{unsafe}",
                      "模式只允许分组、字符类、选择和有上限的重复；"
@@ -379,6 +397,9 @@ class _RawPack:
     rules: list[tuple[LDict, Pos | None]]
     flow: list[tuple[str, list[tuple[str, Pos | None]], Pos | None]]
     digest: str
+    vocab: dict[str, list[str]] = field(default_factory=dict)
+    fillers: dict[str, list[str]] = field(default_factory=dict)
+    constructions: dict[str, list[tuple[str, Pos | None]]] = field(default_factory=dict)
 
 
 def read_file(path: Path, problems: list[Problem]) -> _RawPack | None:
@@ -458,6 +479,8 @@ def read_file(path: Path, problems: list[Problem]) -> _RawPack | None:
 
     if "negators" in data:
         rp.negators = [_norm_kw(v) for v, _ in r.strings(data["negators"], data.pos["negators"], "negators")]
+
+    _read_hearing(r, data, rp)
 
     for section, keys in (("signals", _KEYS_MATCH), ("moves", _KEYS_MOVE)):
         block = r.mapping(data.get(section), data.pos.get(section), f"'{section}'")
@@ -557,9 +580,20 @@ def _norm_kw(word: str) -> str:
     return normalise(word).text.replace(" ", "")
 
 
+def _bare_refs(value: Any) -> Any:
+    """A vocabulary written unquoted in YAML (``- {money}``, ``[{money}, 不够]``) parses as a
+    one-key mapping with no value: read it as the reference ``"{money}"`` it was meant as."""
+    if isinstance(value, dict) and len(value) == 1 and next(iter(value.values())) is None:
+        return "{" + str(next(iter(value))) + "}"
+    if isinstance(value, list):
+        for i, item in enumerate(value):
+            value[i] = _bare_refs(item)  # in place: an LList keeps its positions
+    return value
+
+
 def _read_matcher(r: _Reader, spec: LDict, what: str) -> Matcher:
     def alts(key: str) -> tuple[tuple[str, ...], ...]:
-        value = spec.get(key)
+        value = _bare_refs(spec.get(key))
         pos = spec.pos.get(key)
         if value is None:
             return ()
@@ -597,10 +631,112 @@ def _read_matcher(r: _Reader, spec: LDict, what: str) -> Matcher:
             pats.append(pat)
     negatable = r.boolean(spec.get("negatable"), spec.pos.get("negatable"), "negatable", True)
     filled = tuple(v for v, _ in r.strings(spec.get("filled"), spec.pos.get("filled"), "filled"))
-    if not (any_ or all_ or phrases or pats or filled):
+    built: list[tuple[str, tuple[str, ...]]] = []
+    cspec = r.mapping(spec.get("constructions"), spec.pos.get("constructions"), f"{what} 的 'constructions'")
+    for cname, words in (cspec or {}).items():
+        words = _bare_refs(words)
+        got = tuple(w for w in (_norm_kw(v) for v, _ in r.strings(words, cspec.pos.get(cname),  # type: ignore[union-attr]
+                                                                   f"{what} 的句式 '{cname}'")) if w)
+        if got:
+            built.append((str(cname), got))
+    if not (any_ or all_ or phrases or pats or filled or built):
         r.err(spec.at, "E103", f"{what}没有任何可匹配的内容",
-              "给它 'any' 关键词、'all' 关键词、'phrases' 或 'patterns'")
-    return Matcher(any_, all_, none, tuple(p for p in phrases if p), tuple(pats), negatable, filled)
+              "给它 'any' 关键词、'all' 关键词、'phrases'、'patterns' 或 'constructions'")
+    return Matcher(any_, all_, none, tuple(p for p in phrases if p), tuple(pats), negatable, filled,
+                   constructions=tuple(built))
+
+
+def _read_hearing(r: _Reader, data: LDict, rp: _RawPack) -> None:
+    """The sections that shape how customers are heard: vocab, fillers, constructions."""
+    vocab = r.mapping(data.get("vocab"), data.pos.get("vocab"), "'vocab'")
+    for name, words in (vocab or {}).items():
+        pos = vocab.pos.get(name)  # type: ignore[union-attr]
+        if r.ident(name, pos, "词表名") is None:
+            continue
+        if not VOCAB_REF.fullmatch("{" + str(name) + "}") or name in PATTERN_MACROS:
+            r.err(pos, "E105", f"词表名 '{name}' 只能用小写字母、数字和 '_'，且不能是模式宏名",
+                  "例如 money、later、boss")
+            continue
+        # "?" stands for the mark a clause asked with a question mark carries (it would
+        # fold away like any other punctuation).
+        got = [w for w in (QUESTION_MARK if v.strip() in ("?", "？") else _norm_kw(v)
+                           for v, _ in r.strings(words, pos, f"词表 '{name}'")) if w]
+        if not got:
+            r.err(pos, "E107", f"词表 '{name}' 里没有词")
+        rp.vocab[str(name)] = got
+    fillers = r.mapping(data.get("fillers"), data.pos.get("fillers"), "'fillers'")
+    if fillers is not None:
+        r.keys(fillers, ("anywhere", "leading"), "'fillers'")
+        for key in ("anywhere", "leading"):
+            rp.fillers[key] = [w for w in (_norm_kw(v) for v, _ in r.strings(fillers.get(key), fillers.pos.get(key),
+                                                                              f"fillers 的 '{key}'")) if w]
+    cons = r.mapping(data.get("constructions"), data.pos.get("constructions"), "'constructions'")
+    for name, templates in (cons or {}).items():
+        pos = cons.pos.get(name)  # type: ignore[union-attr]
+        if r.ident(name, pos, "句式名") is None:
+            continue
+        for text, tpos in r.strings(templates, pos, f"句式 '{name}'"):
+            if CONSTRUCTION_SLOT not in text:
+                r.err(tpos, "E114", f"句式 '{name}' 的模板里没有 {CONSTRUCTION_SLOT}",
+                      f"在信号的词该出现的地方写 {CONSTRUCTION_SLOT}，例如 \"没有{{x}}\"")
+            elif r.pattern(text, tpos, f"句式 '{name}'") is not None:
+                rp.constructions.setdefault(str(name), []).append((text, tpos))
+
+
+def _alternation(words: Iterable[str]) -> str:
+    """Plain words as one regex group, longest first (so 没有 is tried before 没)."""
+    return "(?:" + "|".join(re.escape(w) for w in sorted(set(words), key=lambda w: (-len(w), w))) + ")"
+
+
+def _expand_refs(text: str, vocab: dict[str, list[str]]) -> str:
+    return VOCAB_REF.sub(lambda m: _alternation(vocab[m.group(1)]) if m.group(1) in vocab else m.group(0), text)
+
+
+def _unknown_refs(text: str, vocab: dict[str, list[str]]) -> list[str]:
+    return [n for n in VOCAB_REF.findall(text) if n not in vocab and n not in PATTERN_MACROS]
+
+
+def _resolve_matcher(m: Matcher, vocab: dict[str, list[str]], constructions: dict[str, list[str]],
+                     report: Any) -> Matcher:
+    """Expand vocabularies in patterns and turn constructions into patterns (compose time).
+
+    ``report(message, hint)`` records an unknown vocabulary or construction.
+    """
+    words = [w for alt in (*m.any, *m.none) for w in alt] + list(m.all)
+    for w in words:
+        if w.startswith("{") and w.endswith("}") and w[1:-1] not in vocab:
+            report(f"未知的词表 '{w}'", "在 'vocab:' 下定义它")
+    uses_vocab = any(VOCAB_REF.search(p.pattern) for p in m.patterns)
+    if not uses_vocab and not m.constructions:
+        return m
+    pats: list[re.Pattern[str]] = []
+    src: list[str] = []
+    for p in m.patterns:
+        bad = _unknown_refs(p.pattern, vocab)
+        if bad:
+            report(f"模式用了未知的词表 '{{{bad[0]}}}'", "在 'vocab:' 下定义它")
+            continue
+        if VOCAB_REF.search(p.pattern):
+            pats.append(re.compile(_expand_refs(p.pattern, vocab), p.flags))
+            src.append(p.pattern)
+        else:
+            pats.append(p)
+            src.append("")
+    for cname, items in m.constructions:
+        if cname not in constructions:
+            report(f"未知的句式 '{cname}'", "在 'constructions:' 下定义它")
+            continue
+        bad = [w for w in items if w.startswith("{") and w.endswith("}") and w[1:-1] not in vocab]
+        if bad:
+            report(f"句式 '{cname}' 用了未知的词表 '{bad[0]}'", "在 'vocab:' 下定义它")
+            continue
+        slot = _alternation(w2 for w in items for w2 in (vocab[w[1:-1]] if w.startswith("{") and w.endswith("}")
+                                                         else [w]))
+        for template in constructions[cname]:
+            pats.append(re.compile(_expand_refs(template, vocab).replace(CONSTRUCTION_SLOT, slot)))
+            src.append(f"{cname}:" + "|".join(items))
+    return Matcher(m.any, m.all, m.none, m.phrases, tuple(pats), m.negatable, m.filled,
+                   pattern_src=tuple(src), constructions=m.constructions)
 
 
 def _read_step(r: _Reader, value: Any, pos: Pos | None) -> Step | None:
@@ -643,6 +779,9 @@ def compose(raws: list[_RawPack], problems: list[Problem]) -> PackSet | None:
     negators: list[str] | None = None
     flow: dict[Step, set[Step]] = {}
     pack_ids: dict[str, str] = {}
+    vocab: dict[str, list[str]] = {}
+    fillers: dict[str, list[str]] = {"anywhere": [], "leading": []}
+    constructions: dict[str, list[str]] = {}
 
     for raw in raws:
         r = _Reader(raw.path, problems)
@@ -659,6 +798,14 @@ def compose(raws: list[_RawPack], problems: list[Problem]) -> PackSet | None:
             synonyms[key] += [v for v in vals if v not in synonyms[key]]
         if raw.negators is not None:
             negators = raw.negators
+        # Vocabularies, fillers and constructions: later packs extend them.
+        for name, words in raw.vocab.items():
+            vocab.setdefault(name, [])
+            vocab[name] += [w for w in words if w not in vocab[name]]
+        for key, words in raw.fillers.items():
+            fillers[key] += [w for w in words if w not in fillers[key]]
+        for name, templates in raw.constructions.items():
+            constructions.setdefault(name, []).extend(t for t, _ in templates)
         seen: dict[str, Pos | None] = {}
         for sid, sdef, replace, pos, titled in raw.signals:
             # Later packs extend a signal's keywords unless they say replace: true; an
@@ -669,7 +816,8 @@ def compose(raws: list[_RawPack], problems: list[Problem]) -> PackSet | None:
                 merged = Matcher(old.any + new.any, old.all + new.all, old.none + new.none,
                                  old.phrases + new.phrases, old.patterns + new.patterns,
                                  new.negatable and old.negatable,
-                                 tuple(dict.fromkeys(old.filled + new.filled)))
+                                 tuple(dict.fromkeys(old.filled + new.filled)),
+                                 constructions=old.constructions + new.constructions)
                 sdef = SignalDef(sid, sdef.title if titled else signals[sid].title, merged, sdef.where)
             signals[sid] = sdef
         for sid, mdef, pos in raw.moves:
@@ -683,6 +831,26 @@ def compose(raws: list[_RawPack], problems: list[Problem]) -> PackSet | None:
                 if src and dst:
                     flow.setdefault(src, set()).add(dst)
         del seen
+
+    # Vocabularies and constructions resolve once every pack has added to them.
+    for table in (signals, moves):
+        for sid, d in list(table.items()):
+            def report(message: str, hint: str, d: Any = d, sid: str = sid) -> None:
+                problems.append(Problem(d.where.path, d.where.line, d.where.col, "E117",
+                                        f"'{sid}' 里：{message}", hint))
+            resolved = _resolve_matcher(d.match, vocab, constructions, report)
+            if resolved is not d.match:
+                table[sid] = type(d)(**{**d.__dict__, "match": resolved})  # type: ignore[index]
+    for sid, slot in list(slots.items()):
+        if any(VOCAB_REF.search(p.pattern) for p in slot.patterns):
+            bad = [n for p in slot.patterns for n in _unknown_refs(p.pattern, vocab)]
+            if bad:
+                problems.append(Problem(slot.where.path, slot.where.line, slot.where.col, "E117",
+                                        f"槽位 '{sid}' 的模式用了未知的词表 '{{{bad[0]}}}'",
+                                        "在 'vocab:' 下定义它"))
+                continue
+            slots[sid] = SlotDef(**{**slot.__dict__, "patterns": tuple(
+                re.compile(_expand_refs(p.pattern, vocab), p.flags) for p in slot.patterns)})
 
     for table in (signals, moves):
         for sid, d in table.items():
@@ -743,6 +911,8 @@ def compose(raws: list[_RawPack], problems: list[Problem]) -> PackSet | None:
         flow={k: frozenset(v) for k, v in flow.items()},
         fingerprint=digest,
         dictionary_where=dictionary_where,
+        vocab=tuple((k, tuple(v)) for k, v in vocab.items()),
+        fillers=(tuple(fillers["anywhere"]), tuple(fillers["leading"])),
     )
 
 

@@ -36,7 +36,7 @@ from .template import Template
 from .tokenizer import prune_cache_folder, write_cache_file
 
 #: Bump when the layout written by ``_encode`` changes.
-FORMAT = 1
+FORMAT = 2
 _MAGIC = b"coach-packset-cache"
 #: The cache keeps at most this many pack sets; the least recently used go first.
 MAX_ENTRIES = 64
@@ -215,7 +215,7 @@ _EMPTY: frozenset[Any] = frozenset()
 
 def _enc_matcher(m: Any) -> tuple[Any, ...]:
     return (m.any, m.all, m.none, m.phrases, tuple((p.pattern, p.flags) for p in m.patterns),
-            m.negatable, m.filled)
+            m.negatable, m.filled, m.pattern_src, m.constructions)
 
 
 def _encode(ps: Any, warnings: list[Problem]) -> dict[str, Any]:
@@ -248,6 +248,8 @@ def _encode(ps: Any, warnings: list[Problem]) -> dict[str, Any]:
         "fingerprint": ps.fingerprint,
         "dictionary_where": tuple((w, where(x)) for w, x in ps.dictionary_where.items()),
         "warnings": tuple((p.path, p.line, p.col, p.code, p.message, p.hint) for p in warnings),
+        "vocab": tuple(ps.vocab),
+        "fillers": tuple(ps.fillers),
     }
     out["paths"] = tuple(p for p, _ in sorted(paths.items(), key=lambda kv: kv[1]))
     return out
@@ -270,9 +272,9 @@ def _decode(d: dict[str, Any]) -> tuple[Any, list[Problem]]:
         return Where(paths[w[0]], w[1], w[2])
 
     def matcher(m: tuple[Any, ...]) -> Matcher:
-        any_, all_, none, phrases, pats, negatable, filled = m
+        any_, all_, none, phrases, pats, negatable, filled, src, cons = m
         return Matcher(any_, all_, none, phrases, tuple(pattern(p) for p in pats) if pats else (),
-                       negatable, filled)
+                       negatable, filled, src, cons)
 
     signals = {}
     for sid, title, m, w in d["signals"]:
@@ -314,6 +316,8 @@ def _decode(d: dict[str, Any]) -> tuple[Any, list[Problem]]:
         flow={steps[k]: frozenset(steps[x] for x in v) for k, v in d["flow"]},
         fingerprint=d["fingerprint"],
         dictionary_where={w: where(x) for w, x in d["dictionary_where"]},
+        vocab=d["vocab"],
+        fillers=d["fillers"],
     )
     warnings = [Problem(*p) for p in d["warnings"]]
     if any(p.is_error for p in warnings):
