@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass
+from enum import Enum
 from pathlib import Path
 from typing import Any
 
@@ -17,10 +18,31 @@ DECISION_ROLES = ("决策人", "代理决策人", "影响决策人")
 LEVELS = ("easy", "medium", "hard")
 #: How each level is named to the trainee.
 LEVEL_LABELS = {"easy": "简单", "medium": "中等", "hard": "困难"}
+
+
+class Focus(str, Enum):
+    """What a question asks for: the customer answers the focus, not a shared keyword."""
+
+    WHAT = "what"  # a thing, a situation, a way of doing things
+    WHO = "who"  # people: the team, the family, who decides
+    HOW_MUCH = "how_much"  # money and amounts: budget, price, volume, down payment
+    WHEN = "when"  # time: deadlines, plans, how long
+    WHY = "why"  # reasons and motives
+    WORRY = "worry"  # problems, worries, what went wrong
+
+    @property
+    def label(self) -> str:
+        return _FOCUS_LABELS[self]
+
+
+_FOCUS_LABELS = {Focus.WHAT: "什么", Focus.WHO: "谁", Focus.HOW_MUCH: "多少", Focus.WHEN: "什么时候",
+                 Focus.WHY: "为什么", Focus.WORRY: "担心什么"}
+
 #: What the simulated customer says in reaction to a kind of trainee line.
-REACTIONS = ("greeting", "probe_hit", "probe_miss", "repeat_ack", "confirm_ack", "confirm_early",
+REACTIONS = ("greeting", "probe_hit", "probe_miss", "repeat_ack", "echo_ack", "confirm_ack", "confirm_early",
              "demo_ack", "demo_early", "wait_ack", "pushy", "lecture", "red_line", "vague_open",
-             "vague_closed", "statement", "end_patience", "end_success")
+             "vague_closed", "statement", "end_patience", "end_success",
+             *(f"fallback_{f.value}" for f in Focus if f != Focus.WHAT))
 _REQUIRED_REACTIONS = ("greeting", "probe_hit", "probe_miss", "repeat_ack", "confirm_ack",
                        "demo_ack", "wait_ack", "pushy", "lecture", "red_line", "vague_open",
                        "vague_closed", "end_patience")
@@ -28,7 +50,7 @@ _TOP = ("scenario", "customer", "true_need", "facts", "objections", "reactions",
 _KEYS_SCENARIO = ("id", "title", "product", "description", "packs")
 _KEYS_CUSTOMER = ("name", "title", "company", "industry", "type", "role")
 _KEYS_NEED = ("summary", "keywords")
-_KEYS_FACT = ("id", "topic", "open", "closed", "slot")
+_KEYS_FACT = ("id", "topic", "focus", "open", "closed", "questions", "slot")
 _KEYS_OBJECTION = ("steps", "text")
 _KEYS_LEVEL = ("reveal", "closed_reveal", "objection_rate", "patience")
 
@@ -41,6 +63,8 @@ class Fact:
     topic: tuple[str, ...]  # words in a trainee's question that ask about this fact
     open: tuple[str, ...]  # sentences told for an open question (more detail, in order)
     closed: str  # what a closed question gets
+    focus: frozenset[Focus] = frozenset({Focus.WHAT})  # the kinds of question it answers
+    questions: tuple[str, ...] = ()  # differently worded questions that reach it (tested)
 
 
 @dataclass(frozen=True)
@@ -221,7 +245,15 @@ def read_scenario(path: Path, problems: list[Problem]) -> Scenario | None:
             opened = texts(f, "open", f"fact '{fid}' ")
             if not opened:
                 err(f.at, "E103", f"fact '{fid}' 缺少 'open' 回答")
-            facts.append(Fact(fid, topic, opened, text(f, "closed", f"fact '{fid}' ")))
+            focus: list[Focus] = []
+            for name in texts(f, "focus", f"fact '{fid}' "):
+                try:
+                    focus.append(Focus(name))
+                except ValueError:
+                    err(f.pos.get("focus"), "E102", f"fact '{fid}' 的 focus '{name}' 无法识别",
+                        "可选：" + "、".join(x.value for x in Focus))
+            facts.append(Fact(fid, topic, opened, text(f, "closed", f"fact '{fid}' "),
+                              frozenset(focus or [Focus.WHAT]), texts(f, "questions", f"fact '{fid}' ")))
 
     objections: list[Objection] = []
     ol = data.get("objections")
