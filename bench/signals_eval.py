@@ -210,14 +210,23 @@ def import_coach():
 
 
 def predict(items: list[dict[str, Any]], coach: Any = None) -> list[dict[str, Any]]:
-    """Run every text through a fresh session; return per-item results."""
+    """Run every text through a fresh session; return per-item results.
+
+    A source's own turns may be among the packs' labelled examples (the nearest-example
+    fallback): each item is heard by a coach that leaves out its own source's examples, so
+    a dev source is scored on what the *other* sources' examples teach.
+    """
     if coach is None:
         coach = import_coach().load()
+    held_out: dict[str, Any] = {}
     results = []
     for it in items:
         error = None
+        source = it.get("source", "")
+        if source not in held_out:
+            held_out[source] = coach.without_examples([source]) if hasattr(coach, "without_examples") else coach
         try:
-            got = frozenset(coach.session().hear(it["text"]).signals)
+            got = frozenset(held_out[source].session().hear(it["text"]).signals)
         except Exception as exc:  # noqa: BLE001 - report, keep evaluating
             got = frozenset()
             error = f"{type(exc).__name__}: {exc}"

@@ -54,6 +54,9 @@ class Explanation:
     winner: str
     suggestion: Suggestion
     heard: str = ""  # the normalised text without fillers and stammers: what the signals read
+    # the labelled examples the turn was compared with when no rule heard anything:
+    # (similarity, example text, its signals, its source), most similar first
+    nearest: tuple[tuple[float, str, tuple[str, ...], str], ...] = ()
 
     def __str__(self) -> str:
         lines = [
@@ -63,6 +66,10 @@ class Explanation:
             f"分词: {' / '.join(self.tokens)}",
             "信号: " + ("; ".join(f"{k} ← {', '.join(v)}" for k, v in self.signals.items()) or "（无）"),
         ]
+        if self.nearest:
+            lines.append("最相近的例句（关键词规则没听出信号时参考）:")
+            for sim, text, sigs, source in self.nearest:
+                lines.append(f"  {sim:.2f} {text} → {'、'.join(sigs) or '（无信号）'}  〔{source}〕")
         if self.suppressed:
             lines.append("未触发: " + "; ".join(f"{k} ← {', '.join(v)}" for k, v in self.suppressed.items()))
         lines.append("槽位: " + ("; ".join(f"{k}={'、'.join(v)}" for k, v in self.slots.items()) or "（无）"))
@@ -146,6 +153,17 @@ class Coach:
                     m = Matching(self._packset, new_tokenizer(words))
                     self._matching = m
         return m
+
+    def without_examples(self, sources: Iterable[str]) -> "Coach":
+        """This coach, except that the nearest-example fallback never answers with an example
+        taken from these corpus sources: how a source whose own turns are among the packs'
+        examples is scored fairly (``bench/signals_eval.py``). Shares everything else."""
+        import copy
+
+        clone = copy.copy(self)
+        clone._lock = threading.Lock()
+        clone._matching = self.matching.without_examples_of(sources)
+        return clone
 
     def warm_up(self, background: bool = False) -> threading.Thread | None:
         """Start the tokenizer now (optionally in a thread) so the first turn is fast."""
@@ -367,6 +385,7 @@ class Coach:
             signals=dict(a.signals), suppressed=dict(a.vetoed), slots=dict(a.slots),
             step_before=base.step, candidates=tuple(report), winner=rule.id, suggestion=suggestion,
             heard=a.heard,
+            nearest=tuple((n.similarity, n.example.text, n.example.signals, n.example.source) for n in a.nearest),
         )
 
 

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import bisect
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Iterable, NamedTuple
+from typing import Any, NamedTuple
 
 from .extract import EXTRACTOR_PATTERNS, extract_dates, extract_numbers, extract_people
 from .literals import Prefilter
+from .nearest import Example, ExampleIndex, NearestSettings, Neighbour
 from .pack import QUESTION_MARK, Matcher, PackSet
 from .safepattern import PATTERN_INPUT_CHARS
 from .text import Normalised
@@ -140,6 +142,9 @@ class Analysis:
     vetoed: dict[str, list[str]] = field(default_factory=dict)  # id → words that vetoed or negated
     slots: dict[str, list[str]] = field(default_factory=dict)  # id → values found
     heard: str = ""  # the text the signals read: norm.text without fillers and stammers
+    # the labelled examples the nearest-example fallback compared the turn with (when the
+    # keyword rules heard nothing), most similar first
+    nearest: list[Neighbour] = field(default_factory=list)
 
 
 class Matching:
@@ -233,6 +238,33 @@ class Matching:
         # Every proper prefix of a token word: a run of tokens that is not one cannot grow
         # into a word, so the scan of runs stops at once for most tokens.
         self._prefixes = frozenset(w[:k] for w in self.token_words for k in range(1, len(w)))
+        self._examples = packset.examples
+        self._nearest_settings = NearestSettings(*packset.nearest) if packset.nearest else NearestSettings()
+        self._example_index: ExampleIndex | None = None
+
+    @property
+    def examples(self) -> ExampleIndex | None:
+        """The index of the packs' labelled examples, built on first use; None without any."""
+        if self._example_index is None and self._examples:
+            def heard(text: str) -> str:
+                from .text import normalise
+
+                return " ".join(self.hearing_clauses(normalise(text))[0])
+
+            self._example_index = ExampleIndex(
+                ((Example(text, sigs, source), heard(text)) for source, text, sigs in self._examples
+                 if all(sig in self.signals for sig in sigs)),
+                self._nearest_settings)
+        return self._example_index
+
+    def without_examples_of(self, sources: Iterable[str]) -> Matching:
+        """A copy that never answers from the examples of these sources (the rest is shared)."""
+        import copy
+
+        clone = copy.copy(self)
+        index = self.examples
+        clone._example_index = index.excluding(sources) if index is not None else None
+        return clone
 
     def _expand(self, word: str) -> frozenset[str]:
         m = _VOCAB_WORD.match(word)
@@ -359,6 +391,23 @@ class Matching:
             fired = self._evaluate(table[sid], turn, a, sid)
             if fired:
                 a.signals[sid] = fired
+        self._fill_from_slots(a, table, turn, moves)
+        if not moves and not a.signals and self._examples:
+            self._fallback(a, text)
+        return a
+
+    def _fallback(self, a: Analysis, text: str) -> None:
+        """Nothing heard by the rules: the signals the nearest labelled examples agree on."""
+        index = self.examples
+        if index is None or not text:
+            return
+        a.nearest = index.nearest(text)
+        for sig in index.vote(a.nearest):
+            if sig in self.signals:
+                a.signals[sig] = [f"≈{n.example.text}〔{n.example.source} {n.similarity:.2f}〕"
+                                  for n in a.nearest if sig in n.example.signals][:2]
+
+    def _fill_from_slots(self, a: Analysis, table: dict[str, _CompiledMatcher], turn: _Turn, moves: bool) -> None:
         for sid in self.filled_signals if not moves else ():
             if sid not in a.signals and sid not in a.vetoed:
                 cm = table[sid]
@@ -370,7 +419,6 @@ class Matching:
                         a.signals[sid] = got
                     else:
                         a.vetoed[sid] = veto
-        return a
 
     def _live(self, text: str) -> dict[str, dict[str, list[int]]]:
         """kind → owner → indexes (ascending) of its patterns that can match ``text``."""

@@ -186,6 +186,10 @@ class PackSet:
     vocab: tuple[tuple[str, tuple[str, ...]], ...] = ()
     # Words dropped from a customer's turn before it is read: (anywhere, at a clause's start).
     fillers: tuple[tuple[str, ...], tuple[str, ...]] = ((), ())
+    # Labelled customer turns for the nearest-example fallback: (source, text, signals), and
+    # its settings (k, threshold, agreement); None when no pack sets them.
+    examples: tuple[tuple[str, str, tuple[str, ...]], ...] = ()
+    nearest: tuple[int, float, float] | None = None
 
 
 # ---------------------------------------------------------------------------------------
@@ -193,7 +197,7 @@ class PackSet:
 
 
 _KEYS_TOP = ("pack", "dictionary", "synonyms", "negators", "vocab", "fillers", "constructions",
-             "signals", "moves", "slots", "rules", "flow")
+             "signals", "moves", "slots", "rules", "flow", "examples", "nearest")
 _KEYS_PACK = ("id", "title", "version", "description", "requires", "language")
 _KEYS_MATCH = ("title", "description", "any", "all", "none", "phrases", "patterns",
                "negatable", "replace", "filled", "constructions")
@@ -400,6 +404,8 @@ class _RawPack:
     vocab: dict[str, list[str]] = field(default_factory=dict)
     fillers: dict[str, list[str]] = field(default_factory=dict)
     constructions: dict[str, list[tuple[str, Pos | None]]] = field(default_factory=dict)
+    examples: list[tuple[str, str, tuple[str, ...], Pos | None]] = field(default_factory=list)
+    nearest: tuple[int, float, float] | None = None
 
 
 def read_file(path: Path, problems: list[Problem]) -> _RawPack | None:
@@ -670,6 +676,7 @@ def _read_hearing(r: _Reader, data: LDict, rp: _RawPack) -> None:
         for key in ("anywhere", "leading"):
             rp.fillers[key] = [w for w in (_norm_kw(v) for v, _ in r.strings(fillers.get(key), fillers.pos.get(key),
                                                                               f"fillers 的 '{key}'")) if w]
+    _read_examples(r, data, rp)
     cons = r.mapping(data.get("constructions"), data.pos.get("constructions"), "'constructions'")
     for name, templates in (cons or {}).items():
         pos = cons.pos.get(name)  # type: ignore[union-attr]
@@ -681,6 +688,38 @@ def _read_hearing(r: _Reader, data: LDict, rp: _RawPack) -> None:
                       f"在信号的词该出现的地方写 {CONSTRUCTION_SLOT}，例如 \"没有{{x}}\"")
             elif r.pattern(text, tpos, f"句式 '{name}'") is not None:
                 rp.constructions.setdefault(str(name), []).append((text, tpos))
+
+
+def _read_examples(r: _Reader, data: LDict, rp: _RawPack) -> None:
+    """``examples:`` (source id → turns, each a text or [text, signal, …]) and ``nearest:``."""
+    block = r.mapping(data.get("examples"), data.pos.get("examples"), "'examples'")
+    for source, turns in (block or {}).items():
+        spos = block.pos.get(source)  # type: ignore[union-attr]
+        if not isinstance(turns, list):
+            r.err(spos, "E102", f"examples 的 '{source}' 必须是例句列表")
+            continue
+        for i, item in enumerate(turns):
+            ipos = turns.pos[i] if isinstance(turns, LList) else spos
+            if isinstance(item, str):
+                item = [item]
+            if not isinstance(item, list) or not item or not all(isinstance(x, str) for x in item) \
+                    or not item[0].strip():
+                r.err(ipos, "E102", "例句必须是一句话，或 [一句话, 信号, …]")
+                continue
+            rp.examples.append((str(source), item[0], tuple(item[1:]), ipos))
+    spec = r.mapping(data.get("nearest"), data.pos.get("nearest"), "'nearest'")
+    if spec is not None:
+        r.keys(spec, ("k", "threshold", "agreement"), "'nearest'")
+        k = spec.get("k", 5)
+        th = spec.get("threshold", 0.5)
+        ag = spec.get("agreement", 0.5)
+        if isinstance(k, bool) or not isinstance(k, int) or k < 1:
+            r.err(spec.pos.get("k"), "E102", "nearest 的 k 必须是正整数")
+            k = 5
+        for name, v in (("threshold", th), ("agreement", ag)):
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0 < v <= 1:
+                r.err(spec.pos.get(name), "E102", f"nearest 的 {name} 必须是 0 到 1 之间的数")
+        rp.nearest = (k, float(th), float(ag))
 
 
 def _alternation(words: Iterable[str]) -> str:
@@ -782,6 +821,8 @@ def compose(raws: list[_RawPack], problems: list[Problem]) -> PackSet | None:
     vocab: dict[str, list[str]] = {}
     fillers: dict[str, list[str]] = {"anywhere": [], "leading": []}
     constructions: dict[str, list[str]] = {}
+    examples: list[tuple[str, str, tuple[str, ...]]] = []
+    nearest: tuple[int, float, float] | None = None
 
     for raw in raws:
         r = _Reader(raw.path, problems)
@@ -806,6 +847,8 @@ def compose(raws: list[_RawPack], problems: list[Problem]) -> PackSet | None:
             fillers[key] += [w for w in words if w not in fillers[key]]
         for name, templates in raw.constructions.items():
             constructions.setdefault(name, []).extend(t for t, _ in templates)
+        if raw.nearest is not None:
+            nearest = raw.nearest
         seen: dict[str, Pos | None] = {}
         for sid, sdef, replace, pos, titled in raw.signals:
             # Later packs extend a signal's keywords unless they say replace: true; an
@@ -832,15 +875,25 @@ def compose(raws: list[_RawPack], problems: list[Problem]) -> PackSet | None:
                     flow.setdefault(src, set()).add(dst)
         del seen
 
+    # Examples are checked once every signal of every pack is known.
+    for raw in raws:
+        r = _Reader(raw.path, problems)
+        for source, text, sigs, epos in raw.examples:
+            # Every unknown signal is reported, not just the first.
+            unknown = [sig for sig in sigs if not _known(r, "signal", sig, signals, epos, "E111")]
+            if not unknown:
+                examples.append((source, text, sigs))
+
     # Vocabularies and constructions resolve once every pack has added to them.
-    for table in (signals, moves):
+    tables: tuple[dict[str, Any], ...] = (signals, moves)
+    for table in tables:
         for sid, d in list(table.items()):
             def report(message: str, hint: str, d: Any = d, sid: str = sid) -> None:
                 problems.append(Problem(d.where.path, d.where.line, d.where.col, "E117",
                                         f"'{sid}' 里：{message}", hint))
             resolved = _resolve_matcher(d.match, vocab, constructions, report)
             if resolved is not d.match:
-                table[sid] = type(d)(**{**d.__dict__, "match": resolved})  # type: ignore[index]
+                table[sid] = type(d)(**{**d.__dict__, "match": resolved})
     for sid, slot in list(slots.items()):
         if any(VOCAB_REF.search(p.pattern) for p in slot.patterns):
             bad = [n for p in slot.patterns for n in _unknown_refs(p.pattern, vocab)]
@@ -913,6 +966,8 @@ def compose(raws: list[_RawPack], problems: list[Problem]) -> PackSet | None:
         dictionary_where=dictionary_where,
         vocab=tuple((k, tuple(v)) for k, v in vocab.items()),
         fillers=(tuple(fillers["anywhere"]), tuple(fillers["leading"])),
+        examples=tuple(examples),
+        nearest=nearest,
     )
 
 

@@ -36,7 +36,7 @@ from .template import Template
 from .tokenizer import prune_cache_folder, write_cache_file
 
 #: Bump when the layout written by ``_encode`` changes.
-FORMAT = 2
+FORMAT = 3
 _MAGIC = b"coach-packset-cache"
 #: The cache keeps at most this many pack sets; the least recently used go first.
 MAX_ENTRIES = 64
@@ -250,6 +250,8 @@ def _encode(ps: Any, warnings: list[Problem]) -> dict[str, Any]:
         "warnings": tuple((p.path, p.line, p.col, p.code, p.message, p.hint) for p in warnings),
         "vocab": tuple(ps.vocab),
         "fillers": tuple(ps.fillers),
+        "examples": tuple(ps.examples),
+        "nearest": ps.nearest,
     }
     out["paths"] = tuple(p for p, _ in sorted(paths.items(), key=lambda kv: kv[1]))
     return out
@@ -318,6 +320,8 @@ def _decode(d: dict[str, Any]) -> tuple[Any, list[Problem]]:
         dictionary_where={w: where(x) for w, x in d["dictionary_where"]},
         vocab=d["vocab"],
         fillers=d["fillers"],
+        examples=d["examples"],
+        nearest=d["nearest"],
     )
     warnings = [Problem(*p) for p in d["warnings"]]
     if any(p.is_error for p in warnings):

@@ -4,11 +4,10 @@ Cantonese and Taiwan forms (rules/default.yaml and the pack keys of docs/rule-pa
 from __future__ import annotations
 
 import pytest
+from conftest import signals_of, write_pack
 
 from coach import Coach
 from coach.errors import PackError
-
-from conftest import signals_of, write_pack
 
 PACK = """
 pack: {id: hearing_test, title: t}
@@ -142,3 +141,65 @@ def test_cantonese_characters_survive_folding():
     assert normalise("冇錢").text == "冇钱"
     assert normalise("唔該").text == "唔该"
     assert normalise("係咪").text == "系咪"
+
+
+# --- the nearest-example fallback -----------------------------------------------------
+
+EXAMPLES = """
+pack: {id: shop_examples, title: e, requires: [default]}
+nearest: {k: 3, threshold: 0.4, agreement: 0.5}
+examples:
+  call-centre:
+    - [路由器的灯一直闪红色, complaint]
+    - [路由器红灯闪个不停, complaint]
+    - [宽带什么时候到期]
+  other-shop:
+    - [网费一个月收多少, price_question]
+"""
+
+
+@pytest.fixture(scope="module")
+def with_examples(tmp_path_factory) -> Coach:
+    return Coach.load([write_pack(tmp_path_factory.mktemp("e"), EXAMPLES, "examples.yaml")])
+
+
+def test_fallback_hears_what_nearest_examples_agree_on(with_examples):
+    text = "路由器红灯一直闪"
+    assert "complaint" not in signals_of(Coach.load(), text)  # no rule hears it
+    assert "complaint" in signals_of(with_examples, text)
+    ex = with_examples.explain(text)
+    assert ex.signals["complaint"][0].startswith("≈路由器")
+    assert "call-centre" in ex.signals["complaint"][0]
+    assert ex.nearest and ex.nearest[0][3] == "call-centre"
+    assert "最相近的例句" in str(ex)
+
+
+def test_fallback_stays_silent_when_nothing_is_close(with_examples):
+    assert signals_of(with_examples, "今天天气真好") == ()
+
+
+def test_fallback_only_when_rules_hear_nothing(with_examples):
+    ex = with_examples.explain("太贵了，路由器红灯一直闪")
+    assert not ex.nearest  # the rules heard this turn: no examples consulted
+
+
+def test_without_examples_leaves_a_source_out(with_examples):
+    held_out = with_examples.without_examples(["call-centre"])
+    assert "complaint" not in signals_of(held_out, "路由器红灯一直闪")
+    assert "complaint" in signals_of(with_examples, "路由器红灯一直闪")  # the original is untouched
+
+
+def test_example_with_unknown_signal_is_an_error(tmp_path):
+    bad = EXAMPLES.replace("[路由器红灯闪个不停, complaint]", "[路由器红灯闪个不停, complaints]")
+    with pytest.raises(PackError, match="E111"):
+        Coach.load([write_pack(tmp_path, bad, "examples.yaml")])
+
+
+def test_examples_survive_the_pack_cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("COACH_CACHE_DIR", str(tmp_path / "cache"))
+    path = write_pack(tmp_path, EXAMPLES, "examples.yaml")
+    first = Coach.load([path])
+    second = Coach.load([path])  # from the cache
+    assert second.packset.examples == first.packset.examples
+    assert second.packset.vocab == first.packset.vocab
+    assert "complaint" in signals_of(second, "路由器红灯一直闪")
