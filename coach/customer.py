@@ -34,20 +34,35 @@ FOCUS_CUES: dict[Focus, tuple[str, ...]] = {
     Focus.WHY: ("为什么", "为何", "怎么想到", "什么原因", "原因", "初衷", "动机", "怎么会", "为啥", "看重"),
     Focus.WORRY: ("担心", "顾虑", "头疼", "头痛", "放心", "不满意", "不满", "困难", "难处", "麻烦", "操心",
                   "最怕", "害怕", "问题", "挑战", "不顺", "不足", "遗憾", "风险", "吃亏", "踩坑", "烦恼",
-                  "困扰", "痛点", "卡在", "不方便", "心疼", "闹心", "提升", "改进", "改善", "不够"),
+                  "困扰", "痛点", "卡在", "不方便", "心疼", "闹心", "提升", "改进", "改善", "不够", "最不想", "不希望"),
 }
 
 
 _SOFTENED = re.compile(r"不(?:太|大|怎么|是很|很)")
 _POINTING = re.compile(r"[这那]几")
+_ASIDE = re.compile(r"先?(?:不谈|不说|不提|不管|别管|抛开)[^，,。？?！!]*")
+_INDEFINITE = re.compile(r"(?:谁|什么|哪儿|哪里|多少)[都也]")
+_SENTENCE = re.compile(r"[^。！？!?；;]+[。！？!?；;]*")
+
+
+def asked_part(text: str) -> str:
+    """The sentences of a line that ask something (end in ？), else the whole line.
+
+    预算心里有数了。您想要几居室？ acknowledges the budget and asks about the flat: only
+    the question says what the customer should answer.
+    """
+    sentences = _SENTENCE.findall(text)
+    asked = [x for x in sentences if x.endswith(("?", "？"))]
+    return "".join(asked) if asked else text
 
 
 def question_focus(text: str) -> list[Focus]:
-    """The foci a question shows, in the order they appear; [] when none does."""
+    """The foci a question shows, the leading one first; [] when none does."""
     # 不太顺, 不怎么满意, 不大放心 are softened 不顺, 不满意, 不放心.
-    # 这几位, 那几天 point at something already named; they ask nothing.
-    flat = _SOFTENED.sub("不", normalise(text).text.replace(" ", ""))
-    flat = _POINTING.sub("这些", flat)
+    # 这几位, 那几天 point at something already named; 谁都, 什么也 mean anyone, anything.
+    flat = _SOFTENED.sub("不", normalise(asked_part(text)).text.replace(" ", ""))
+    # 先不谈价格 sets a topic aside: it is not what is asked.
+    flat = _POINTING.sub("这些", _INDEFINITE.sub("", _ASIDE.sub("", flat)))
     spans: list[tuple[int, int, Focus]] = []
     for focus, cues in FOCUS_CUES.items():
         for cue in cues:
@@ -58,8 +73,10 @@ def question_focus(text: str) -> list[Focus]:
     # A cue inside a longer cue is part of it: 多少人 asks who, not how much.
     kept = [s for s in spans if not any(o[0] <= s[0] and s[1] <= o[1] and o[1] - o[0] > s[1] - s[0]
                                         for o in spans)]
+    # The asked-for thing comes last in a Chinese question (先说预算，您最头疼的是哪个问题):
+    # the cue nearest the end leads.
     out: list[Focus] = []
-    for _, _, focus in sorted(kept, key=lambda s: s[0]):
+    for _, _, focus in sorted(kept, key=lambda s: -s[1]):
         if focus not in out:
             out.append(focus)
     return out
@@ -133,11 +150,13 @@ class SimulatedCustomer:
         self.state.last_text = text
         return text
 
-    def _hits_need(self, line: str) -> bool:
+    def _need_named(self, line: str) -> int:
+        """How many of the true need's keyword groups the line names."""
         text = normalise(line).text.replace(" ", "")
-        return all(any(w in text for w in group) for group in self.scenario.need_keywords)
+        return sum(1 for group in self.scenario.need_keywords if any(w in text for w in group))
 
     def _found_topics(self, line: str) -> set[str]:
+        line = asked_part(line)
         if self.matching is not None:
             return self.matching.find_words(normalise(line).text, self._topic_words)
         text = normalise(line).text.replace(" ", "")
@@ -152,13 +171,14 @@ class SimulatedCustomer:
         A bare "what" question needs a topic word: it is too broad to pick a fact by itself.
         """
         found = self._found_topics(line)
-        flat = normalise(line).text.replace(" ", "")
+        flat = normalise(asked_part(line)).text.replace(" ", "")
         wanted = set(foci) - {Focus.WHAT}
+        lead = foci[0] if foci else Focus.WHAT
         best: tuple[int, int, int, int, int] | None = None
         chosen = None
         for i, fact in enumerate(self.scenario.facts):
             words = [w for w in fact.topic if w in found]
-            on_focus = 1 if fact.focus & wanted else 0
+            on_focus = 2 if lead in fact.focus and lead != Focus.WHAT else 1 if fact.focus & wanted else 0
             if not (on_focus or words):
                 continue
             untold = 1 if self.state.revealed.get(fact.id, 0) < len(fact.open) else 0
@@ -192,14 +212,21 @@ class SimulatedCustomer:
             reaction, cost = "lecture", 1
         elif "probe" in moves:
             st.probe_done = True
-            if self._hits_need(line):
+            named = self._need_named(line)
+            if named == len(self.scenario.need_keywords):
                 st.probe_hit = True
                 reaction = "probe_hit"
             else:
-                reaction = "probe_miss"
+                reaction = "probe_near" if named else "probe_miss"
         elif self._echoes(line, fb) and st.probe_done:
             st.repeated = True
-            reaction = "repeat_ack"
+            # Giving back the customer's correction names the need in the customer's own
+            # words: the method's way from a "no" to a need both sides agree on.
+            if not st.probe_hit and self._need_named(line) == len(self.scenario.need_keywords):
+                st.probe_hit = True
+                reaction = "repeat_need"
+            else:
+                reaction = "repeat_ack"
         elif "confirm" in moves:
             if st.probe_hit:
                 st.confirmed = True
@@ -223,6 +250,9 @@ class SimulatedCustomer:
             reaction, text, fact_id = self._answer(line, fb.question_type, step, foci)
         else:
             reaction, cost = "statement", 1
+        if reaction in _NOTHING_NEW and (st.confirmed or st.demoed):
+            # Past the need, a customer who hears nothing new asks for the next step.
+            reaction, text, cost = ("ask_next" if st.demoed else "ask_demo"), "", 0
         if not text:
             text = self._say(reaction)
         elif text == st.last_text:
@@ -290,9 +320,13 @@ _DEFAULTS: dict[str, tuple[str, ...]] = {
     "echo_ack": ("对，是这样。", "没错。", "对。"),
     "probe_hit": ("对，就是这个意思。", "没错，说的就是这个。"),
     "probe_miss": ("不是这个意思。", "不太对，你再想想。"),
+    "probe_near": ("说对了一部分，不过不止这些。", "有这个意思，但还不全。"),
+    "repeat_need": ("对，就是这个，你说到点子上了。", "没错，就是这么回事。"),
     "repeat_ack": ("对，是这样。", "对，就是这个意思。"),
     "confirm_ack": ("可以，就按这个来。", "行，就这么定。"),
     "demo_ack": ("好，你发我看看。", "行，我先看看。"),
+    "ask_demo": ("需求就是这些了。你们具体打算怎么做？有没有东西先给我看看？", "就按这个来。你们有什么方案，拿出来看看吧。"),
+    "ask_next": ("东西我先看看。接下来你看怎么安排？", "资料我收下了，下一步怎么走，你说。"),
     "wait_ack": ("行，我看完给你回复。", "好，过两天联系。"),
     "pushy": ("你别催我，我自己会判断。", "这事不用你替我决定。"),
     "lecture": ("说重点吧，我时间不多。", "你说这么多，我也记不住。"),
@@ -304,5 +338,8 @@ _DEFAULTS: dict[str, tuple[str, ...]] = {
     "fallback_why": ("也没什么特别的原因。", "就是觉得该看看了。"),
     "fallback_worry": ("暂时也说不上有什么特别担心的。", "问题嘛，哪家都有一点。"),
 }
+#: Reactions that tell the trainee nothing new.
+_NOTHING_NEW = frozenset({"statement", "vague_open", "vague_closed", "fact_again", "fallback_who",
+                          "fallback_how_much", "fallback_when", "fallback_why", "fallback_worry"})
 #: The last resort when every wording of a reaction was just said.
 _AGAIN = ("嗯，就是刚才说的。", "还是那句话。")

@@ -8,24 +8,26 @@ from pathlib import Path
 
 from .errors import PracticeError
 from .history import SessionRow, open_history
-from .scoring import Scorecard, render
+from .scoring import Scorecard, Skill, render
 
 #: Which scenario trains which skill best: the recommendation after the weakest skill.
 SKILL_SCENARIOS = {
-    "八步完成度": "training-course",
-    "开放式提问": "bank-competitor",
-    "倾听": "bank-competitor",
-    "重复": "training-course",
-    "合规": "securities-account",
+    Skill.STEPS: "training-course",
+    Skill.OPEN_QUESTIONS: "bank-competitor",
+    Skill.LISTENING: "bank-competitor",
+    Skill.REFLECTION: "training-course",
+    Skill.COMPLIANCE: "securities-account",
 }
 _STATUS = {"finished": "完成", "interrupted": "中断", "active": "未完成"}
 
 
-def _trend(rows: list[SessionRow]) -> dict[str, list[float]]:
-    out: dict[str, list[float]] = {}
+def _trend(rows: list[SessionRow]) -> dict[Skill, list[float]]:
+    out: dict[Skill, list[float]] = {}
     for r in rows:
         for k, v in ((r.scorecard or {}).get("skills") or {}).items():
-            out.setdefault(k, []).append(v)
+            skill = Skill.parse(k)
+            if skill is not None:
+                out.setdefault(skill, []).append(v)
     return out
 
 
@@ -43,7 +45,7 @@ def recommend(rows: list[SessionRow]) -> tuple[str, str]:
     sid = SKILL_SCENARIOS.get(weakest, "training-course")
     if sid not in known:
         sid = next(iter(known), sid)
-    return sid, f"最弱的技能是「{weakest}」（最近平均 {recent[weakest]:.0f} 分）。"
+    return sid, f"最弱的技能是「{weakest.label}」（最近平均 {recent[weakest]:.0f} 分）。"
 
 
 def print_history(db: str | None, as_json: bool = False) -> int:
@@ -54,7 +56,7 @@ def print_history(db: str | None, as_json: bool = False) -> int:
     sid, reason = recommend(rows)
     if as_json:
         print(json.dumps({"sessions": [r.to_json() for r in rows],
-                          "trend": _trend(rows),
+                          "trend": {k.value: v for k, v in _trend(rows).items()},
                           "recommendation": {"scenario": sid, "reason": reason}}, ensure_ascii=False, indent=2))
         return 0
     if not rows:
@@ -69,7 +71,7 @@ def print_history(db: str | None, as_json: bool = False) -> int:
         print("\n技能趋势（最早 → 最近）：")
         for k, v in trend.items():
             arrow = "↑" if len(v) > 1 and v[-1] > v[0] else "↓" if len(v) > 1 and v[-1] < v[0] else "→"
-            print(f"  {k:<8} {' '.join(f'{x:.0f}' for x in v[-8:])}  {arrow}")
+            print(f"  {k.label:<8} {' '.join(f'{x:.0f}' for x in v[-8:])}  {arrow}")
     print(f"\n建议下一次练习：{sid}。{reason}")
     print(f"  coach practice --scenario {sid}")
     return 0

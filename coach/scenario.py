@@ -39,8 +39,8 @@ _FOCUS_LABELS = {Focus.WHAT: "什么", Focus.WHO: "谁", Focus.HOW_MUCH: "多少
                  Focus.WHY: "为什么", Focus.WORRY: "担心什么"}
 
 #: What the simulated customer says in reaction to a kind of trainee line.
-REACTIONS = ("greeting", "probe_hit", "probe_miss", "repeat_ack", "echo_ack", "confirm_ack", "confirm_early",
-             "demo_ack", "demo_early", "wait_ack", "pushy", "lecture", "red_line", "vague_open",
+REACTIONS = ("greeting", "probe_hit", "probe_near", "probe_miss", "repeat_ack", "repeat_need", "echo_ack", "confirm_ack", "confirm_early",
+             "demo_ack", "demo_early", "ask_demo", "ask_next", "wait_ack", "pushy", "lecture", "red_line", "vague_open",
              "vague_closed", "statement", "end_patience", "end_success",
              *(f"fallback_{f.value}" for f in Focus if f != Focus.WHAT))
 _REQUIRED_REACTIONS = ("greeting", "probe_hit", "probe_miss", "repeat_ack", "confirm_ack",
