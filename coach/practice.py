@@ -141,22 +141,52 @@ def _fb_dict(fb: Feedback) -> dict[str, Any]:
     return d
 
 
-def format_turn(t: TurnResult, name: str) -> str:
-    fb = t.feedback
+@dataclass(frozen=True)
+class Review:
+    """What the live feedback says about one line: the one source for the terminal and the
+    debrief page, so both always say the same."""
+
+    ok: bool
+    verdict: str  # e.g. 开放式问题；重复了客户的话
+    note: str  # why the line missed, when it did
+    better: str  # a better line, when it missed
+
+
+def review(fb: Feedback) -> Review:
     kinds = {"open": "开放式问题", "closed": "封闭式问题", "none": "陈述"}
-    bits = [kinds[fb.question_type]]
+    bits = [kinds.get(fb.question_type, fb.question_type)]
     if fb.reflected:
         bits.append("重复了客户的话")
     if fb.commanding:
         bits.append("命令口吻")
     for r in fb.red_lines:
         bits.append("红线：" + r)
-    mark = "✔" if fb.ok else "✘"
-    lines = [f"  {mark} 点评：{'；'.join(bits)}"]
-    if fb.notes and not fb.ok:
-        lines.append(f"    {fb.notes[0]}")
-    if fb.better and not fb.ok:
-        lines.append(f"    可以这样说：{fb.better}")
+    note = fb.notes[0] if fb.notes and not fb.ok else ""
+    return Review(fb.ok, "；".join(bits), note, fb.better if not fb.ok else "")
+
+
+def feedback_from_dict(d: dict[str, Any]) -> Feedback:
+    """A saved turn's feedback (``_fb_dict``) as a Feedback again; unknown keys are ignored."""
+    names = Feedback.__dataclass_fields__
+    fields = {k: v for k, v in d.items() if k in names}
+    fields["step"] = Step(fields.get("step", Step.INVESTIGATE.value))
+    for key in ("moves", "red_lines", "notes"):
+        fields[key] = tuple(fields.get(key, ()))
+    fields.setdefault("question_type", "none")
+    for key, default in (("fits_step", True), ("commanding", False), ("reflected", False)):
+        fields.setdefault(key, default)
+    fields.setdefault("length", 0)
+    fields.setdefault("better", "")
+    return Feedback(**fields)
+
+
+def format_turn(t: TurnResult, name: str) -> str:
+    r = review(t.feedback)
+    lines = [f"  {'✔' if r.ok else '✘'} 点评：{r.verdict}"]
+    if r.note:
+        lines.append(f"    {r.note}")
+    if r.better:
+        lines.append(f"    可以这样说：{r.better}")
     lines.append(f"{name}：{t.reply.text}")
     return "\n".join(lines)
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 import json
 from pathlib import Path
 
@@ -24,10 +23,8 @@ _STATUS = {"finished": "完成", "interrupted": "中断", "active": "未完成"}
 def _trend(rows: list[SessionRow]) -> dict[Skill, list[float]]:
     out: dict[Skill, list[float]] = {}
     for r in rows:
-        for k, v in ((r.scorecard or {}).get("skills") or {}).items():
-            skill = Skill.parse(k)
-            if skill is not None:
-                out.setdefault(skill, []).append(v)
+        for skill, v in _skills(r).items():
+            out.setdefault(skill, []).append(v)
     return out
 
 
@@ -90,16 +87,43 @@ def print_report(db: str | None, session_id: int, html_path: str | None) -> int:
     else:  # unfinished: score what was saved
         from .scoring import score
         card = score(turns, row.scenario, row.level, row.seed, row.hints)
+    title, customer, greeting = _scenario_words(row.scenario)
     if html_path:
+        from .debrief import Debrief, lines_of, page
+
+        trend = tuple((r.id, _skills(r)) for r in hist.sessions()
+                      if r.scenario == row.scenario and r.level == row.level and r.scorecard and r.id <= row.id)
+        d = Debrief(row.id, title, customer, row.level, row.started, greeting, card, lines_of(turns), trend)
         # Written before anything is printed: a path that cannot be written is one error line.
         try:
-            Path(html_path).write_text(to_html(row, card, turns), encoding="utf-8")
+            Path(html_path).write_text(page(d), encoding="utf-8")
         except OSError as exc:
             raise PracticeError(f"无法写入 {html_path}：{_os_reason(exc)}") from None
-    print(render(card, f"#{row.id} {row.scenario}"))
+    print(render(card, f"#{row.id} {title}"))
     if html_path:
         print(f"已写入 {html_path}")
     return 0
+
+
+def _scenario_words(sid: str) -> tuple[str, str, str]:
+    """The scenario's title, customer name and greeting; the id alone if it is gone."""
+    from .errors import PackError
+    from .scenario import load_scenario
+
+    try:
+        sc = load_scenario(sid)
+    except PackError:
+        return sid, "客户", ""
+    return sc.title, sc.name, (sc.reactions.get("greeting") or ("",))[0]
+
+
+def _skills(row: SessionRow) -> dict[Skill, float]:
+    out: dict[Skill, float] = {}
+    for k, v in ((row.scorecard or {}).get("skills") or {}).items():
+        skill = Skill.parse(k)
+        if skill is not None:
+            out[skill] = float(v)
+    return out
 
 
 def _os_reason(exc: OSError) -> str:
@@ -108,20 +132,3 @@ def _os_reason(exc: OSError) -> str:
     reasons = {errno.ENOENT: "文件夹不存在", errno.EACCES: "没有写入权限", errno.EISDIR: "这是一个文件夹",
                errno.ENOSPC: "磁盘已满", errno.EROFS: "文件系统只读", errno.ENOTDIR: "路径中有一段不是文件夹"}
     return reasons.get(exc.errno or 0, exc.strerror or str(exc))
-
-
-def to_html(row: SessionRow, card: Scorecard, turns: list[dict]) -> str:
-    e = html.escape
-    lines = "".join(
-        f"<tr><td>{t['n']}</td><td>{e(t['text'])}</td><td>{e(t['reply'])}</td></tr>" for t in turns)
-    return f"""<!doctype html>
-<html lang="zh-Hans"><head><meta charset="utf-8"><title>成绩单 #{row.id}</title>
-<style>body{{font-family:sans-serif;max-width:52em;margin:2em auto}}td{{padding:.3em;vertical-align:top;border-bottom:1px solid #ddd}}pre{{white-space:pre-wrap}}</style>
-</head><body>
-<h1>成绩单 #{row.id}：{e(row.scenario)}（{e(row.level)}）</h1>
-<p>得分 <strong>{card.score}</strong> / 100 · {e(row.started)}</p>
-<pre>{e(render(card))}</pre>
-<h2>对话记录</h2>
-<table><tr><th>#</th><th>你</th><th>客户</th></tr>{lines}</table>
-</body></html>
-"""
