@@ -18,10 +18,10 @@ version check keeps concurrent turns on one conversation id safe.
 from __future__ import annotations
 
 import asyncio
+import threading
 from typing import TYPE_CHECKING
 
-from .stores import SessionStore
-from .stores import handle as _handle
+from .stores import SessionStore, TurnCancelled, _turn, check_turn
 
 if TYPE_CHECKING:
     from .engine import Coach, Explanation
@@ -51,6 +51,27 @@ async def explain(coach: Coach, text: str, session: Session | None = None) -> Ex
 async def handle(coach: Coach, store: SessionStore, conversation_id: str, *,
                  customer: str | None = None, salesperson: str | None = None,
                  customer_name: str = "") -> Suggestion | Feedback:
-    """``coach.stores.handle(...)`` without blocking the event loop: load, answer, save."""
-    return await asyncio.to_thread(_handle, coach, store, conversation_id, customer=customer,
-                                   salesperson=salesperson, customer_name=customer_name)
+    """``coach.stores.handle(...)`` without blocking the event loop: load, answer, save.
+
+    Cancelling is safe to retry: when this raises ``CancelledError`` the turn was not
+    saved. A thread cannot be stopped, so the worker is told to drop the turn before its
+    save; a cancellation that arrives while the save is already under way waits for it,
+    and the call then returns the saved turn's result instead (it would otherwise be
+    applied twice by a retry).
+    """
+    key = check_turn(conversation_id, customer, salesperson, customer_name)
+    cancelled = threading.Event()
+    work = asyncio.ensure_future(asyncio.to_thread(
+        _turn, coach, store, key, customer, salesperson, customer_name, cancelled))
+    try:
+        return await asyncio.shield(work)
+    except asyncio.CancelledError:
+        cancelled.set()
+        try:
+            result = await asyncio.shield(work)
+        except TurnCancelled:
+            raise asyncio.CancelledError from None  # not saved: the caller may retry
+        task = asyncio.current_task()
+        if task is not None and hasattr(task, "uncancel"):
+            task.uncancel()
+        return result

@@ -7,7 +7,7 @@ import sys
 from typing import Any, NoReturn, Sequence
 
 from . import __version__
-from .errors import CoachError, PackError
+from .errors import CoachError, InputError, PackError
 
 
 _ARGPARSE_MESSAGES = (
@@ -42,6 +42,27 @@ class _Parser(argparse.ArgumentParser):
             message = message.replace(english, chinese)
         self.print_usage(sys.stderr)
         self.exit(2, f"{self.prog}: 错误：{message}\n")
+
+
+def _whole(what: str, lo: int = 0, hi: int | None = None) -> Any:
+    """An argparse type: a whole number within the documented limits (docs/limits.md)."""
+    from .limits import MAX_WHOLE, whole_number
+
+    def parse(text: str) -> int:
+        try:
+            return whole_number(text, what, lo, MAX_WHOLE if hi is None else hi)
+        except InputError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
+    parse.__name__ = what  # argparse names the type in its messages
+    return parse
+
+
+def _db_path(text: str) -> str:
+    """An argparse type: a database path, never empty (an empty one would mean memory)."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("数据库路径不能为空")
+    return text
 
 
 def _add_pack_arg(p: argparse.ArgumentParser) -> None:
@@ -79,20 +100,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--list", action="store_true", help="列出场景（每行先是场景 id）")
     p.add_argument("--scenario", "-s", metavar="ID", help="场景 id 或场景文件（默认 training-course）")
     p.add_argument("--level", "-l", choices=["easy", "medium", "hard"], default="medium", help="难度（默认 medium）")
-    p.add_argument("--seed", type=int, default=0, help="随机种子：相同的种子和输入得到相同的对话")
-    p.add_argument("--db", metavar="PATH", help="练习记录数据库（默认 $COACH_HOME 或用户数据目录下）")
-    p.add_argument("--resume", type=int, metavar="ID", help="继续一次中断的练习")
+    p.add_argument("--seed", type=_whole("--seed"), default=0, help="随机种子：相同的种子和输入得到相同的对话")
+    p.add_argument("--db", type=_db_path, metavar="PATH", help="练习记录数据库（默认 $COACH_HOME 或用户数据目录下）")
+    p.add_argument("--resume", type=_whole("--resume", 1), metavar="ID", help="继续一次中断的练习")
     _add_pack_arg(p)
 
     p = sub.add_parser("history", help="练习记录：历次得分、各项技能的趋势和下一步建议",
                        description="列出历次练习：得分、句数、状态，各项技能的趋势，以及下一步该练哪个场景。")
-    p.add_argument("--db", metavar="PATH", help="练习记录数据库")
+    p.add_argument("--db", type=_db_path, metavar="PATH", help="练习记录数据库")
     p.add_argument("--json", action="store_true", help="以 JSON 输出")
 
     p = sub.add_parser("report", help="重新打印某次练习的成绩单，可导出 HTML",
                        description="重新打印某次练习的成绩单；--html 另存为 HTML 文件。")
-    p.add_argument("id", type=int, help="练习记录编号（coach history 中的 #）")
-    p.add_argument("--db", metavar="PATH", help="练习记录数据库")
+    p.add_argument("id", type=_whole("练习记录编号", 1), help="练习记录编号（coach history 中的 #）")
+    p.add_argument("--db", type=_db_path, metavar="PATH", help="练习记录数据库")
     p.add_argument("--html", metavar="FILE", help="写成 HTML 文件")
 
     p = sub.add_parser("packs", help="列出自带的规则包（id、标题、规则数）",
@@ -123,14 +144,33 @@ def build_parser() -> argparse.ArgumentParser:
                                    "每行输出一个 JSON 回复；格式错误的行得到 error 对象，服务继续。"
                                    "协议见 docs/embedding.md。")
     p.add_argument("--stdio", action="store_true", required=True, help="通过标准输入输出通信（目前唯一的方式）")
-    p.add_argument("--db", metavar="PATH", help="会话存进这个 SQLite 文件（多个进程可共享）；默认只存在内存里")
+    p.add_argument("--db", type=_db_path, metavar="PATH", help="会话存进这个 SQLite 文件（多个进程可共享）；默认只存在内存里")
+    p.add_argument("--max-sessions", type=_whole("--max-sessions", 1, 10_000_000), default=None, metavar="N",
+                   help="不加 --db 时内存里最多保留的会话数，超出时淘汰最久未用的（默认 10000）")
+    p.add_argument("--ttl", type=_whole("--ttl", 1, 10 * 365 * 86400), default=None, metavar="SECONDS",
+                   help="会话闲置这么多秒后被遗忘（默认：内存中 24 小时，--db 时不过期）")
     _add_pack_arg(p)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    from .inputs import clean_args, setup_stdio
+
+    stdin = sys.stdin
+    try:
+        # The input boundary (coach/inputs.py): undecodable bytes become � with one warning.
+        if not setup_stdio():
+            print("coach: 标准输出已关闭，无处输出结果。", file=sys.stderr or sys.__stderr__)
+            return 2
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        clean_args(args)
+        return _run(parser, args)
+    finally:
+        sys.stdin = stdin
+
+
+def _run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     if args.command is None:
         parser.print_help()
         return 0
@@ -165,7 +205,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "serve":
             from .serve import run_serve
 
-            return run_serve(args.pack or None, db=args.db)
+            return run_serve(args.pack or None, db=args.db, max_sessions=args.max_sessions, ttl=args.ttl)
     except PackError as exc:
         for p in exc.problems:
             print(p, file=sys.stderr)
@@ -175,6 +215,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        # The reader went away (coach … | head): nothing is left to tell anyone. Point
+        # stdout at /dev/null so the interpreter's final flush does not complain either.
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     parser.print_help()
     return 2
 

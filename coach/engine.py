@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable
 
+from .limits import customer_name
 from .matching import Analysis, Matching
 from .pack import PackSet, Rule, load_or_raise
 from .reflect import reflect
@@ -175,8 +176,12 @@ class Coach:
         return t
 
     def session(self, customer: str = "") -> Session:
-        """A new conversation; ``customer`` is an optional name and title such as 李总."""
-        return Session(self, customer)
+        """A new conversation; ``customer`` is an optional name and title such as 李总.
+
+        ``None`` is no name; anything but text raises InputError here, not at the first
+        turn. The name is cut to ``coach.limits.MAX_NAME_CHARS`` characters.
+        """
+        return Session(self, customer_name(customer))
 
     def restore(self, state: Any) -> Session:
         """A session continuing exactly where ``Session.to_dict()`` left it."""

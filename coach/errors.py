@@ -77,3 +77,13 @@ class InputError(CoachError):
     Pass the utterance as a ``str``; text longer than ``MAX_TURN_CHARS`` is trimmed, not
     refused, and the result says so.
     """
+
+
+class StorageError(CoachError):
+    """A session store or the practice database cannot be used.
+
+    Raised instead of ``sqlite3`` and ``redis`` exceptions: a path that is a folder, a
+    device or under a file, a damaged database, a full disk, an unreachable Redis server.
+    The message names the place and the reason in one line; nothing was saved by the call
+    that raised it.
+    """

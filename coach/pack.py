@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 import gc
 import hashlib
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -239,7 +240,19 @@ def resolve(sources: Iterable[str | Path] | None) -> tuple[list[Path], list[Prob
     files: list[Path] = []
     problems: list[Problem] = []
     bundled = bundled_packs()
+    if isinstance(sources, (bytes, bytearray)):
+        sources = [sources]  # reported below: bytes are not a name
+    elif not isinstance(sources, (list, tuple)):
+        try:
+            sources = list(sources)
+        except TypeError:
+            sources = [sources]  # reported below as not a name or path
     for src in sources:
+        if not isinstance(src, (str, os.PathLike)) or isinstance(src, bytes):
+            problems.append(Problem(repr(src)[:80], 0, 0, "E002",
+                                    f"规则包要用名称或路径（str 或 Path）给出，而不是 {type(src).__name__}",
+                                    "例如 Coach.load([\"default\", \"my_pack.yaml\"])"))
+            continue
         p = Path(src)
         if p.is_dir():
             found = sorted(p.glob("*.yaml")) + sorted(p.glob("*.yml"))

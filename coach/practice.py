@@ -243,6 +243,7 @@ def resume(history: History, session_id: int, coach: Coach | None = None) -> tup
                             f"coach report {session_id} 查看成绩单，或开始一次新的练习。")
     if row.level not in LEVELS:
         raise PracticeError(f"练习 #{session_id} 的难度 {row.level!r} 无法识别，不能继续。")
+    history.claim(session_id)  # one process at a time continues a practice
     run = PracticeRun(load_scenario(row.scenario), row.level, row.seed, coach)
     for t in history.turns(session_id):
         run.turn(t["text"])

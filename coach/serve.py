@@ -9,9 +9,10 @@ from dataclasses import asdict
 from typing import Any, BinaryIO, cast
 
 from .engine import Coach
-from .errors import CoachError, InputError, StateError
+from .errors import CoachError, InputError, StateError, StorageError
 from .session import Feedback, Suggestion
-from .stores import MAX_ID_CHARS, MemorySessionStore, SessionStore, SQLiteSessionStore, StoreConflict, handle
+from .stores import (DEFAULT_MAX_SESSIONS, DEFAULT_TTL, MAX_ID_CHARS, MemorySessionStore, SessionStore,
+                     SQLiteSessionStore, StoreConflict, handle)
 
 # Far above what a turn needs (text past MAX_TURN_CHARS is trimmed anyway) and far below
 # what could hurt the process; a longer line is skipped without being held in memory.
@@ -67,6 +68,8 @@ def answer(coach: Coach, store: SessionStore, request: Any) -> dict[str, Any]:
         return _error(rid, "conflict", str(exc))
     except InputError as exc:
         return _error(rid, "bad_request", str(exc))
+    except StorageError as exc:
+        return _error(rid, "storage", str(exc))
     except CoachError as exc:
         return _error(rid, "coach_error", str(exc))
     except Exception as exc:  # one bad request must not end the service for every chat
@@ -159,15 +162,26 @@ def serve(coach: Coach, store: SessionStore, inp: BinaryIO, out: BinaryIO) -> in
         out.flush()
 
 
-def run_serve(packs: list[str] | None = None, db: str | None = None) -> int:
-    """The ``coach serve --stdio`` command: stdin and stdout as bytes, UTF-8 JSON lines."""
+def run_serve(packs: list[str] | None = None, db: str | None = None, *,
+              max_sessions: int | None = None, ttl: int | None = None) -> int:
+    """The ``coach serve --stdio`` command: stdin and stdout as bytes, UTF-8 JSON lines.
+
+    Without ``db``, sessions live in a bounded MemorySessionStore: ``max_sessions``
+    (default 10,000) least recently used first out, ``ttl`` seconds idle (default 24 h).
+    With ``db`` (never empty), ``ttl`` is refused: the SQLite store keeps sessions until
+    they are reset.
+    """
+    if sys.stdin is None or sys.stdout is None:
+        raise InputError("coach serve --stdio 需要标准输入和标准输出，但其中一个已关闭")
+    store: SessionStore
+    if db is not None:
+        if max_sessions is not None or ttl is not None:
+            raise InputError("--max-sessions 和 --ttl 只用于内存中的会话，不能和 --db 一起用")
+        store = SQLiteSessionStore(db)  # checked before the packs load: a bad path fails fast
+    else:
+        store = MemorySessionStore(max_sessions or DEFAULT_MAX_SESSIONS, ttl or DEFAULT_TTL)
     coach = Coach.load(packs)
     coach.warm_up(background=True)  # the tokenizer starts while the client sends its first line
-    store: SessionStore
-    if db:
-        store = SQLiteSessionStore(db)
-    else:
-        store = MemorySessionStore()
     try:
         return serve(coach, store, sys.stdin.buffer, sys.stdout.buffer)
     except BrokenPipeError:

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Mapping
 
 from .errors import StateError
+from .limits import MAX_STATE_FIRED, MAX_STATE_PREV, MAX_STATE_TEXT, MAX_WHOLE, clean_text, customer_name
 from .steps import Step
 from .text import Script
 
@@ -167,7 +168,8 @@ class Session:
         if state["packs"] != coach.fingerprint:
             raise StateError("state was saved under other rule packs "
                              f"({state['packs']}, these are {coach.fingerprint})")
-        s = cls(coach, state["customer"])
+        check_state_sizes(state, coach)
+        s = cls(coach, customer_name(state["customer"]))
         s.step = _step(state["step"])
         s.reached = [_step(x) for x in state["reached"]]
         if state["turn"] < 0:
@@ -179,20 +181,40 @@ class Session:
                 raise StateError(f"state names unknown slot '{k}'")
             if not isinstance(v, list) or not all(isinstance(x, str) for x in v):
                 raise StateError(f"slot '{k}' must be a list of text")
-            s.slots[k] = list(v)[-MAX_SLOT_VALUES:]
+            s.slots[k] = [clean_text(x[:MAX_SLOT_CHARS]) for x in v[-MAX_SLOT_VALUES:]]
         if not all(isinstance(x, str) for x in state["prev"]):
             raise StateError("state key 'prev' must list text")
         s.prev = tuple(state["prev"])
+        known_rules = coach._rule_by_id
         for k, v in state["fired"].items():
-            if not isinstance(v, int) or isinstance(v, bool) or v < 0:
+            if not isinstance(v, int) or isinstance(v, bool) or v < 0 or v > MAX_WHOLE:
                 raise StateError(f"fired count of '{k}' must be a whole number")
+            if k not in known_rules:
+                raise StateError(f"state names unknown rule {k!r} in 'fired'")
         s.fired = dict(state["fired"])
-        s.last = state["last"]
+        s.last = clean_text(state["last"])
         if state["script"] not in ("hans", "hant"):
             raise StateError("state key 'script' must be 'hans' or 'hant'")
         s.script = state["script"]
         s.last_suggestion = _advice(state["advice"], coach)
         return s
+
+
+def check_state_sizes(state: dict[str, Any], coach: "Coach") -> None:
+    """StateError when a state's lists or texts are longer than any session makes them
+    (coach/limits.py): a crafted state of millions of entries must not slow every turn."""
+    if len(state["prev"]) > MAX_STATE_PREV:
+        raise StateError(f"state key 'prev' lists more than {MAX_STATE_PREV} entries")
+    reached = state["reached"]
+    if len(reached) > len(Step) or len(set(map(repr, reached))) != len(reached):
+        raise StateError(f"state key 'reached' must list each step at most once ({len(Step)} at most)")
+    if len(state["fired"]) > min(MAX_STATE_FIRED, len(coach.packset.rules)):
+        raise StateError("state key 'fired' counts more rules than the packs have")
+    if len(state["slots"]) > len(coach.packset.slots):
+        raise StateError("state key 'slots' holds more slots than the packs define")
+    for key in ("last", "customer"):
+        if len(state[key]) > MAX_STATE_TEXT:
+            raise StateError(f"state key '{key}' is longer than {MAX_STATE_TEXT} characters")
 
 
 def _advice_dict(s: Suggestion | None) -> dict[str, str] | None:
@@ -204,11 +226,11 @@ def _advice_dict(s: Suggestion | None) -> dict[str, str] | None:
 def _advice(raw: dict[str, Any] | None, coach: "Coach") -> Suggestion | None:
     if raw is None:
         return None
-    if sorted(raw) != ["rule", "step", "text", "why"] or not all(isinstance(v, str) for v in raw.values()):
+    if not all(isinstance(k, str) for k in raw) or sorted(raw) != ["rule", "step", "text", "why"] or not all(isinstance(v, str) for v in raw.values()):
         raise StateError("state key 'advice' must hold text under step, text, why and rule")
     if not any(r.id == raw["rule"] for r in coach.packset.rules):
         raise StateError(f"state names unknown rule {raw['rule']!r}")
-    return Suggestion(step=_step(raw["step"]), text=raw["text"][:2000], why=raw["why"][:2000],
+    return Suggestion(step=_step(raw["step"]), text=clean_text(raw["text"][:2000]), why=clean_text(raw["why"][:2000]),
                       signals=(), rule=raw["rule"])
 
 

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import random
 import sqlite3
 import threading
 import time
+from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Iterator, Protocol, runtime_checkable
 
-from .errors import CoachError, InputError
+from .errors import CoachError, InputError, StateError, StorageError
+from .limits import has_surrogate
 
 if TYPE_CHECKING:
     from .engine import Coach
@@ -21,6 +24,11 @@ if TYPE_CHECKING:
 MAX_ID_CHARS = 256
 # Enough for thousands of writers on one id; past it handle() raises rather than spin forever.
 MAX_ATTEMPTS = 200
+#: MemorySessionStore keeps at most this many conversations by default (least recently used
+#: go first): about 2 KB each, so some 20 MB.
+DEFAULT_MAX_SESSIONS = 10_000
+#: ... and forgets a conversation idle for this many seconds by default (24 hours).
+DEFAULT_TTL = 24 * 3600
 
 
 class StoreConflict(CoachError):
@@ -72,7 +80,74 @@ def _check_id(conversation_id: Any) -> str:
         raise InputError(f"conversation id must be a str, not {type(conversation_id).__name__}")
     if not conversation_id or len(conversation_id) > MAX_ID_CHARS:
         raise InputError(f"conversation id must have 1 to {MAX_ID_CHARS} characters")
+    if has_surrogate(conversation_id):
+        # No database or key-value store can hold a lone surrogate as UTF-8 text.
+        raise InputError("conversation id must not hold a lone surrogate (\\ud800-\\udfff)")
     return conversation_id
+
+
+def _check_ttl(ttl: Any) -> int | None:
+    """Seconds as a positive whole number, or None for never; anything else is refused."""
+    if ttl is None:
+        return None
+    if isinstance(ttl, bool) or not isinstance(ttl, int) or ttl < 1:
+        raise InputError(f"ttl must be a whole number of seconds, at least 1, or None for never; not {ttl!r}")
+    return ttl
+
+
+def _load(conversation_id: str, text: Any, version: Any) -> Record:
+    """A stored row as a Record; StateError (bad_state) when it is damaged."""
+    try:
+        if isinstance(text, bytes):
+            text = text.decode("utf-8")
+        state = json.loads(text)
+        number = int(version)
+    except (TypeError, ValueError, RecursionError, UnicodeDecodeError) as exc:
+        raise StateError(f"the stored state of conversation {conversation_id!r} is damaged "
+                         f"({type(exc).__name__}); delete it to start over") from None
+    if not isinstance(state, dict) or number < 1:
+        raise StateError(f"the stored state of conversation {conversation_id!r} is damaged "
+                         "(not a state object); delete it to start over")
+    return Record(state, number)
+
+
+@contextlib.contextmanager
+def storage_errors(where: str) -> Iterator[None]:
+    """The storage boundary: every SQLite, Redis or file-system failure inside becomes a
+    StorageError whose one-line message names ``where`` and the reason.
+
+    CoachErrors (StoreConflict, StateError…) pass through unchanged.
+    """
+    try:
+        yield
+    except CoachError:
+        raise
+    except sqlite3.Error as exc:
+        raise StorageError(f"{where}: {_sqlite_reason(exc)}") from None
+    except OSError as exc:
+        raise StorageError(f"{where}: {exc.strerror or exc}") from None
+    except Exception as exc:
+        if type(exc).__module__.startswith("redis"):
+            if "WRONGTYPE" in str(exc):
+                raise StateError(f"{where}: the stored key has the wrong type; delete it to start over") from None
+            raise StorageError(f"{where}: Redis: {exc}") from None
+        raise
+
+
+def _sqlite_reason(exc: sqlite3.Error) -> str:
+    text = str(exc)
+    low = text.lower()
+    if "unable to open" in low:
+        return f"无法打开数据库文件（路径是文件夹、设备，或上级不是文件夹）：{text}"
+    if "malformed" in low or "not a database" in low or "file is encrypted" in low:
+        return f"数据库文件已损坏：{text}"
+    if "disk is full" in low or "disk i/o" in low:
+        return f"磁盘已满或无法写入：{text}"
+    if "readonly" in low or "read-only" in low:
+        return f"数据库只读：{text}"
+    if "locked" in low or "busy" in low:
+        return f"数据库被其他进程长时间占用：{text}"
+    return text
 
 
 def _check_version(version: Any) -> int:
@@ -96,20 +171,40 @@ def _dump(state: dict[str, Any]) -> str:
 class MemorySessionStore:
     """Sessions in a dict in this process: for tests, one-process bots and ``coach serve``.
 
-    Thread-safe: one lock makes each ``put``'s compare-and-set atomic.
+    Bounded: at most ``max_sessions`` conversations (the least recently used are forgotten
+    first) and none idle longer than ``ttl`` seconds (``None``: no expiry). Thread-safe: one
+    lock makes each ``put``'s compare-and-set atomic.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, max_sessions: int = DEFAULT_MAX_SESSIONS, ttl: int | None = DEFAULT_TTL,
+                 *, clock: Any = time.monotonic) -> None:
+        if isinstance(max_sessions, bool) or not isinstance(max_sessions, int) or max_sessions < 1:
+            raise InputError(f"max_sessions must be a whole number, at least 1; not {max_sessions!r}")
+        self.max_sessions = max_sessions
+        self.ttl = _check_ttl(ttl)
+        self._clock = clock
         self._lock = threading.Lock()
-        self._data: dict[str, tuple[int, str]] = {}
+        # id → (version, state JSON, last touched); least recently used first.
+        self._data: OrderedDict[str, tuple[int, str, float]] = OrderedDict()
         self._seq = 0
+
+    def _live(self, key: str, now: float) -> tuple[int, str, float] | None:
+        """The entry under the lock, or None when absent or expired (then it is dropped)."""
+        hit = self._data.get(key)
+        if hit is not None and self.ttl is not None and now - hit[2] > self.ttl:
+            del self._data[key]
+            return None
+        return hit
 
     def get(self, conversation_id: str) -> Record | None:
         key = _check_id(conversation_id)
         with self._lock:
-            hit = self._data.get(key)
-        if hit is None:
-            return None
+            now = self._clock()
+            hit = self._live(key, now)
+            if hit is None:
+                return None
+            self._data[key] = (hit[0], hit[1], now)
+            self._data.move_to_end(key)
         return Record(json.loads(hit[1]), hit[0])
 
     def put(self, conversation_id: str, state: dict[str, Any], version: int) -> int:
@@ -117,12 +212,25 @@ class MemorySessionStore:
         expected = _check_version(version)
         text = _dump(state)
         with self._lock:
-            hit = self._data.get(key)
+            now = self._clock()
+            hit = self._live(key, now)
             if (hit[0] if hit else 0) != expected:
                 raise StoreConflict(f"conversation {key!r} changed since version {expected}")
             self._seq += 1
-            self._data[key] = (self._seq, text)
+            self._data[key] = (self._seq, text, now)
+            self._data.move_to_end(key)
+            self._evict(now)
             return self._seq
+
+    def _evict(self, now: float) -> None:
+        # Least recently used first, so expired entries are at the front too.
+        data = self._data
+        while data:
+            oldest, (_, _, touched) = next(iter(data.items()))
+            if len(data) > self.max_sessions or (self.ttl is not None and now - touched > self.ttl):
+                del data[oldest]
+            else:
+                break
 
     def delete(self, conversation_id: str) -> None:
         key = _check_id(conversation_id)
@@ -131,6 +239,7 @@ class MemorySessionStore:
 
     def __len__(self) -> int:
         with self._lock:
+            self._evict(self._clock())
             return len(self._data)
 
 
@@ -159,19 +268,34 @@ class SQLiteSessionStore:
     """
 
     def __init__(self, path: str | os.PathLike[str], *, timeout: float = 30.0) -> None:
+        if not isinstance(path, (str, os.PathLike)) or not str(os.fspath(path)).strip():
+            raise InputError("SQLiteSessionStore needs a file path (an empty path is refused, "
+                             "use MemorySessionStore for sessions in memory)")
         self.path = Path(path)
         self._timeout = timeout
         self._local = threading.local()
         self._pid = os.getpid()
         self._all: list[sqlite3.Connection] = []
         self._all_lock = threading.Lock()
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        conn = self._conn()
-        try:
-            conn.execute("PRAGMA journal_mode=WAL")
-        except sqlite3.OperationalError:
-            pass  # e.g. a file system without shared memory: the default journal still works
-        conn.executescript(_SCHEMA)
+        with storage_errors(f"会话数据库 {self.path}"):
+            if self.path.is_dir():
+                raise StorageError(f"会话数据库 {self.path}: 这是一个文件夹，请给出一个文件路径")
+            if self.path.exists() and not self.path.is_file():
+                raise StorageError(f"会话数据库 {self.path}: 不是普通文件（设备或管道），请给出一个文件路径")
+            for up in self.path.parents:
+                if up.exists():
+                    if not up.is_dir():
+                        raise StorageError(f"会话数据库 {self.path}: 路径中的 {up} 是文件，不是文件夹")
+                    break
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            conn = self._conn()
+            try:
+                conn.execute("PRAGMA journal_mode=WAL")
+            except sqlite3.OperationalError:
+                pass  # e.g. a file system without shared memory: the default journal still works
+            conn.executescript(_SCHEMA)
+            # A damaged file often opens; reading the table proves it is a database.
+            conn.execute("SELECT count(*) FROM coach_sessions").fetchone()
 
     def _conn(self) -> sqlite3.Connection:
         if self._pid != os.getpid():
@@ -195,16 +319,21 @@ class SQLiteSessionStore:
 
     def get(self, conversation_id: str) -> Record | None:
         key = _check_id(conversation_id)
-        row = self._conn().execute(
-            "SELECT version, state FROM coach_sessions WHERE id = ?", (key,)).fetchone()
+        with storage_errors(f"会话数据库 {self.path}"):
+            row = self._conn().execute(
+                "SELECT version, state FROM coach_sessions WHERE id = ?", (key,)).fetchone()
         if row is None:
             return None
-        return Record(json.loads(row[1]), int(row[0]))
+        return _load(key, row[1], row[0])
 
     def put(self, conversation_id: str, state: dict[str, Any], version: int) -> int:
         key = _check_id(conversation_id)
         expected = _check_version(version)
         text = _dump(state)
+        with storage_errors(f"会话数据库 {self.path}"):
+            return self._put(key, text, expected)
+
+    def _put(self, key: str, text: str, expected: int) -> int:
         conn = self._conn()
         conn.execute("BEGIN IMMEDIATE")
         try:
@@ -224,13 +353,17 @@ class SQLiteSessionStore:
             conn.execute("COMMIT")
         except BaseException:
             if conn.in_transaction:
-                conn.execute("ROLLBACK")
+                try:
+                    conn.execute("ROLLBACK")
+                except sqlite3.Error:
+                    pass  # the first failure is the one to report
             raise
         return new
 
     def delete(self, conversation_id: str) -> None:
         key = _check_id(conversation_id)
-        self._conn().execute("DELETE FROM coach_sessions WHERE id = ?", (key,))
+        with storage_errors(f"会话数据库 {self.path}"):
+            self._conn().execute("DELETE FROM coach_sessions WHERE id = ?", (key,))
 
     def close(self) -> None:
         """Close every connection this store opened; call it once, at shutdown."""
@@ -268,6 +401,7 @@ class RedisSessionStore:
 
     def __init__(self, client: Any = None, *, url: str = "redis://127.0.0.1:6379/0",
                  prefix: str = "coach:", ttl: int | None = None) -> None:
+        _check_ttl(ttl)
         if client is None:
             try:
                 import redis
@@ -275,8 +409,10 @@ class RedisSessionStore:
                 raise ImportError('RedisSessionStore needs redis-py: pip install "coach[redis]"') from exc
             client = redis.Redis.from_url(url)
         self.client = client
+        if not isinstance(prefix, str):
+            raise InputError(f"prefix must be a str, not {type(prefix).__name__}")
         self.prefix = prefix
-        self.ttl = int(ttl or 0)
+        self.ttl = _check_ttl(ttl) or 0  # 0 tells the script: no expiry
         self._cas = client.register_script(_CAS_SCRIPT)
 
     @classmethod
@@ -288,24 +424,28 @@ class RedisSessionStore:
         return f"{self.prefix}session:{_check_id(conversation_id)}"
 
     def get(self, conversation_id: str) -> Record | None:
-        version, state = self.client.hmget(self._key(conversation_id), ["version", "state"])
+        key = self._key(conversation_id)
+        with storage_errors(f"Redis 键 {key}"):
+            version, state = self.client.hmget(key, ["version", "state"])
         if version is None or state is None:
             return None
-        if isinstance(state, bytes):
-            state = state.decode("utf-8")
-        return Record(json.loads(state), int(version))
+        return _load(conversation_id, state, version)
 
     def put(self, conversation_id: str, state: dict[str, Any], version: int) -> int:
         key = self._key(conversation_id)
         expected = _check_version(version)
-        new = int(self._cas(keys=[key, f"{self.prefix}version-seq"],
-                            args=[str(expected), _dump(state), str(self.ttl)]))
+        text = _dump(state)
+        with storage_errors(f"Redis 键 {key}"):
+            new = int(self._cas(keys=[key, f"{self.prefix}version-seq"],
+                                args=[str(expected), text, str(self.ttl)]))
         if new == 0:
             raise StoreConflict(f"conversation {conversation_id!r} changed since version {expected}")
         return new
 
     def delete(self, conversation_id: str) -> None:
-        self.client.delete(self._key(conversation_id))
+        key = self._key(conversation_id)
+        with storage_errors(f"Redis 键 {key}"):
+            self.client.delete(key)
 
 
 def handle(coach: Coach, store: SessionStore, conversation_id: str, *,
@@ -320,6 +460,12 @@ def handle(coach: Coach, store: SessionStore, conversation_id: str, *,
     Raises StateError when the stored state cannot be restored (e.g. saved under other
     packs; ``store.delete(id)`` starts over) and StoreConflict only after MAX_ATTEMPTS.
     """
+    key = check_turn(conversation_id, customer, salesperson, customer_name)
+    return _turn(coach, store, key, customer, salesperson, customer_name, None)
+
+
+def check_turn(conversation_id: Any, customer: Any, salesperson: Any, customer_name: Any) -> str:
+    """The checks of ``handle()``'s arguments (InputError); returns the conversation id."""
     if (customer is None) == (salesperson is None):
         raise InputError("give exactly one of customer= or salesperson=")
     text = customer if customer is not None else salesperson
@@ -327,7 +473,18 @@ def handle(coach: Coach, store: SessionStore, conversation_id: str, *,
         raise InputError(f"the turn's text must be a str, not {type(text).__name__}")
     if not isinstance(customer_name, str):
         raise InputError(f"customer_name must be a str, not {type(customer_name).__name__}")
-    key = _check_id(conversation_id)
+    return _check_id(conversation_id)
+
+
+class TurnCancelled(CoachError):
+    """The turn was cancelled before it was saved: nothing was stored (see ``aio.handle``)."""
+
+
+def _turn(coach: Coach, store: SessionStore, key: str, customer: str | None, salesperson: str | None,
+          customer_name: str, cancelled: threading.Event | None) -> Suggestion | Feedback:
+    """handle()'s loop; ``cancelled`` set before a save means the turn is not saved at all."""
+    text = customer if customer is not None else salesperson
+    assert text is not None
     for attempt in range(MAX_ATTEMPTS):
         record = store.get(key)
         if record is None:
@@ -335,6 +492,8 @@ def handle(coach: Coach, store: SessionStore, conversation_id: str, *,
         else:
             session, version = coach.restore(record.state), record.version
         result = session.hear(text) if customer is not None else session.say(text)
+        if cancelled is not None and cancelled.is_set():
+            raise TurnCancelled(f"conversation {key!r}: the turn was cancelled before it was saved")
         try:
             store.put(key, session.to_dict(), version)
             return result
