@@ -388,6 +388,7 @@ def test_two_resumes_at_once_fail_clearly_and_lose_no_line(tmp_path):
     the first trainee was shown is saved."""
     start = run(tmp_path, "practice", "--db", "h.db", input=(LINES[0] + "\n").encode())
     assert start.returncode == 0, err(start)
+    _interrupted(tmp_path / "h.db")
     first = subprocess.Popen(coach_cmd("practice", "--db", "h.db", "--resume", "1"), stdin=subprocess.PIPE,
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=tmp_path, env=env(tmp_path))
     assert first.stdin is not None and first.stdout is not None
@@ -413,7 +414,16 @@ def _history_with_lines(tmp_path: Path) -> Path:
     return tmp_path / "h.db"
 
 
+def _interrupted(db: Path) -> None:
+    """Mark practice 1 as interrupted (as Ctrl-C in a terminal leaves it): it may be continued."""
+    conn = sqlite3.connect(db)
+    conn.execute("UPDATE sessions SET status = 'interrupted', scorecard = NULL WHERE id = 1")
+    conn.commit()
+    conn.close()
+
+
 def _corrupt_turns_table(db: Path) -> None:
+    _interrupted(db)
     conn = sqlite3.connect(db)
     conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     root, = conn.execute("SELECT rootpage FROM sqlite_master WHERE name = 'turns'").fetchone()
@@ -450,9 +460,9 @@ def test_bad_scorecard_row_is_skipped_and_rescored(tmp_path):
 
 def test_bad_turn_row_is_one_clear_line(tmp_path):
     db = _history_with_lines(tmp_path)
+    _interrupted(db)
     conn = sqlite3.connect(db)
     conn.execute("UPDATE turns SET data = 'oops' WHERE n = 2")
-    conn.execute("UPDATE sessions SET scorecard = NULL, status = 'interrupted'")
     conn.commit()
     conn.close()
     assert "第 2 句" in one_clear_line(run(tmp_path, "report", "1", "--db", "h.db"))
