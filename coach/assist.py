@@ -236,7 +236,7 @@ def run_terminal(app: Assist, input: Any = None, output: Any = None) -> int:
 
 def saved_dir() -> Path:
     """Where terminal assist sessions are kept, one golden-dialogue file each."""
-    from .history import data_dir
+    from .dirs import data_dir
 
     return data_dir() / "assist"
 

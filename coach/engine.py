@@ -12,11 +12,11 @@ from .limits import customer_name
 from .matching import Analysis, Matching
 from .pack import PackSet, Rule, load_or_raise
 from .reflect import reflect
+from .segment import backend, new_segmenter
 from .session import MAX_SLOT_CHARS, MAX_SLOT_VALUES, Feedback, Session, Suggestion, new_suggestion, overlap
 from .steps import Step
 from .template import _REF
 from .text import normalise, to_traditional
-from .tokenizer import Word, new_tokenizer
 
 _QUESTION_ENDINGS = ("吗", "呢", "么", "什么", "怎么样", "如何", "哪些", "多少", "为什么", "怎么办", "几个", "哪个",
                      "哪里", "何时", "什么时候", "是不是", "对不对", "好不好", "行不行", "可不可以", "有没有")
@@ -99,6 +99,8 @@ class Coach:
         self._packset = packset
         self._lock = threading.Lock()
         self._matching: Matching | None = None
+        # Chosen now, so that a bad COACH_TOKENIZER is an error of load(), not of a turn.
+        self._backend = backend()
         self._by_signal: dict[str, list[Rule]] = {}
         self._by_step: dict[Step | None, list[Rule]] = {}
         self._rule_by_id: dict[str, Rule] = {r.id: r for r in packset.rules}
@@ -150,8 +152,7 @@ class Coach:
             with self._lock:
                 m = self._matching
                 if m is None:
-                    words = tuple(Word(w, f) for w, f in self._packset.dictionary)
-                    m = Matching(self._packset, new_tokenizer(words))
+                    m = Matching(self._packset, new_segmenter(self._packset.dictionary, self._backend))
                     self._matching = m
         return m
 

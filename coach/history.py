@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .dirs import data_dir
 from .errors import StorageError
 from .limits import clean_text
 
@@ -38,18 +39,6 @@ CREATE TABLE IF NOT EXISTS turns (
     PRIMARY KEY (session_id, n)
 );
 """
-
-
-def data_dir() -> Path:
-    """$COACH_HOME, else the user's data directory (XDG on Linux)."""
-    env = os.environ.get("COACH_HOME")
-    if env:
-        return Path(env)
-    if sys.platform == "win32":
-        return Path(os.environ.get("APPDATA") or Path.home()) / "coach"
-    if sys.platform == "darwin":
-        return Path.home() / "Library" / "Application Support" / "coach"
-    return Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share") / "coach"
 
 
 def default_db() -> Path:

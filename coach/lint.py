@@ -8,8 +8,8 @@ from typing import Iterable
 from .errors import Problem
 from .matching import Matching
 from .pack import PackSet, Rule, Where, load_packset
+from .segment import new_segmenter
 from .steps import Step
-from .tokenizer import Word, new_tokenizer
 
 
 def lint(sources: Iterable[str | Path]) -> list[Problem]:
@@ -22,7 +22,7 @@ def lint(sources: Iterable[str | Path]) -> list[Problem]:
 
 def _deep_checks(ps: PackSet) -> list[Problem]:
     out: list[Problem] = []
-    tk = new_tokenizer(tuple(Word(w, f) for w, f in ps.dictionary))
+    tk = new_segmenter(ps.dictionary)
     m = Matching(ps, tk)
     dictionary = {w for w, _ in ps.dictionary}
     seen: set[str] = set()

@@ -235,7 +235,7 @@ def _cached_tables(patterns: list[re.Pattern[str]]) -> _Tables:
     only on the pattern texts and flags (and this Python's regex parser), so they are
     cached under a hash of those; a missing or unwritable cache only costs the time.
     """
-    from .tokenizer import cache_dir, prune_cache_folder, write_cache_file
+    from .dirs import cache_dir, prune_cache_folder, write_cache_file
 
     if not patterns:
         return [], {}, {}

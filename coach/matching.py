@@ -13,8 +13,8 @@ from .literals import Prefilter
 from .nearest import Example, ExampleIndex, NearestSettings, Neighbour
 from .pack import QUESTION_MARK, Matcher, PackSet
 from .safepattern import PATTERN_INPUT_CHARS
+from .segment import Segmenter
 from .text import Normalised
-from .tokenizer import tokenize
 
 # A keyword made only of these characters can be a jieba token; anything else (emoji,
 # symbols) is looked for as a plain substring.
@@ -150,9 +150,8 @@ class Analysis:
 class Matching:
     """The compiled, read-only matching tables of one PackSet; shared by all sessions."""
 
-    def __init__(self, packset: PackSet, tokenizer: Any) -> None:
-        self.tk = tokenizer
-        self.freq = tokenizer.FREQ
+    def __init__(self, packset: PackSet, segmenter: Segmenter) -> None:
+        self.segmenter = segmenter
         syn: dict[str, set[str]] = {}
         for head, words in packset.synonyms:
             group = {head, *words}
@@ -346,8 +345,8 @@ class Matching:
     # -- reading one utterance ---------------------------------------------------------
 
     def tokenize(self, text: str) -> list[tuple[str, int, int]]:
-        """(word, start, end) for each of jieba's words, spaces included."""
-        return tokenize(self.tk, text) if text else []
+        """(word, start, end) for each word of the segmenter, spaces included."""
+        return self.segmenter.tokenize(text) if text else []
 
     def analyse(self, norm: Normalised, *, moves: bool = False) -> Analysis:
         """Read one utterance: keyword occurrences, then signals (or moves) and slots."""
@@ -443,7 +442,7 @@ class Matching:
         prefixes = self._prefixes if words is None else None
         words = self.token_words if words is None else words
         found: dict[str, list[tuple[int, int]]] = {}
-        freq = self.freq
+        is_word = self.segmenter.is_word
         n = len(tokens)
         max_len = max_len or self.max_len
         for i in range(n):
@@ -469,7 +468,7 @@ class Matching:
                 for size in (2, 3):
                     for k in range(len(w) - size + 1):
                         sub = w[k:k + size]
-                        if sub in words and freq.get(sub):
+                        if sub in words and is_word(sub):
                             found.setdefault(sub, []).append((s + k, s + k + size))
         for p in phrases:
             start = text.find(p)
@@ -685,4 +684,4 @@ def tidy_value(value: str) -> str:
 
 def detect_words(m: Matching, words: Iterable[str]) -> dict[str, list[str]]:
     """How the tokenizer splits each word: used by lint to find keywords it would split."""
-    return {w: [t for t in m.tk.lcut(w) if t.strip()] for w in words}
+    return {w: [t for t in m.segmenter.lcut(w) if t.strip()] for w in words}

@@ -33,7 +33,7 @@ from typing import Any
 from .errors import Problem
 from .steps import Step
 from .template import Template
-from .tokenizer import prune_cache_folder, write_cache_file
+from .dirs import cache_dir, prune_cache_folder, write_cache_file
 
 #: Bump when the layout written by ``_encode`` changes.
 FORMAT = 3
@@ -54,7 +54,6 @@ def enabled() -> bool:
 
 
 def folder() -> Path:
-    from .tokenizer import cache_dir  # late: the tokenizer module imports jieba
 
     return cache_dir() / "packs"
 

@@ -202,12 +202,13 @@ def test_writes_only_to_data_and_cache_dirs(tmp_path):
         d.mkdir()
     env = {**os.environ, "HOME": str(home), "TMPDIR": str(tmp), "COACH_HOME": str(data),
            "COACH_CACHE_DIR": str(cache), "XDG_CACHE_HOME": str(home / ".cache"),
-           "XDG_DATA_HOME": str(home / ".local/share"), "PYTHONDONTWRITEBYTECODE": "1"}
+           "XDG_DATA_HOME": str(home / ".local/share"), "PYTHONDONTWRITEBYTECODE": "1",
+           "COACH_TOKENIZER": "jieba"}
     r = subprocess.run([sys.executable, "-m", "coach", "practice"], input="您的团队现在是怎么分工的？\n",
                        capture_output=True, text=True, cwd=ROOT, env=env, timeout=120)
     assert r.returncode == 0, r.stderr
     assert list(home.rglob("*")) == [] and list(tmp.rglob("*")) == []
-    assert (data / "history.sqlite3").exists() and list(cache.glob("jieba-*.marshal"))
+    assert (data / "history.sqlite3").exists() and list(cache.glob("jieba-*.cache"))
 
 
 def test_whole_file_problem_names_the_file_without_a_fake_position(tmp_path):

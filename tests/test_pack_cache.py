@@ -168,9 +168,9 @@ def test_permission_denied_on_write_is_quiet(cache, tmp_path, monkeypatch):
     def denied(*args, **kwargs):
         raise PermissionError(13, "Permission denied")
 
-    from coach import tokenizer
+    from coach import dirs
 
-    monkeypatch.setattr(tokenizer.tempfile, "mkstemp", denied)
+    monkeypatch.setattr(dirs.tempfile, "mkstemp", denied)
     monkeypatch.setattr(packcache.os, "utime", denied)
     q = write_pack(tmp_path, MINIMAL.replace("迷你", "另一个"), "other.yaml")
     assert replies(Coach.load([q])) == replies(Coach.load([q]))  # never stored, parsed twice

@@ -60,9 +60,9 @@ def test_split_keyword_matches_with_a_plain_jieba_tokenizer():
     """Without the pack's dictionary jieba splits 没时间 into 没/时间; matching still works."""
     from coach.matching import Matching
     from coach.pack import load_or_raise
-    from coach.tokenizer import new_tokenizer
+    from coach.segment import new_segmenter
 
-    m = Matching(load_or_raise(["default"]), new_tokenizer())
+    m = Matching(load_or_raise(["default"]), new_segmenter())
     text = "这个月没时间"
     tokens = [t for t, _, _ in m.tokenize(text)]
     assert "没时间" not in tokens and "时间" in tokens

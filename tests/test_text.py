@@ -73,6 +73,8 @@ def test_reflect_turns_pronouns_round(said, reflected):
 
 
 def _cold_start(env: dict) -> subprocess.CompletedProcess:
+    """A fresh process's first turn, segmented by jieba (the backend that keeps a cache)."""
+    env = {"COACH_TOKENIZER": "jieba", **env}
     code = "from coach import Coach; print(Coach.load().session().hear('太贵了').rule)"
     return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           cwd=ROOT, env={**os.environ, **env}, timeout=120)
@@ -83,7 +85,7 @@ def test_tokenizer_cache_is_written_and_reused(tmp_path):
     cache = tmp_path / "cache"
     r = _cold_start({"COACH_CACHE_DIR": str(cache)})
     assert r.returncode == 0 and r.stdout.strip() == "objection.no_money" and r.stderr == ""
-    files = list(cache.glob("jieba-*.marshal"))
+    files = list(cache.glob("jieba-*.cache"))
     assert len(files) == 1 and files[0].stat().st_size > 1_000_000
     r = _cold_start({"COACH_CACHE_DIR": str(cache)})
     assert r.returncode == 0 and r.stdout.strip() == "objection.no_money"
@@ -101,7 +103,7 @@ def test_corrupt_cache_is_rebuilt(tmp_path):
     """A truncated cache file is ignored and rewritten."""
     cache = tmp_path / "cache"
     _cold_start({"COACH_CACHE_DIR": str(cache)})
-    (f,) = cache.glob("jieba-*.marshal")
+    (f,) = cache.glob("jieba-*.cache")
     f.write_bytes(f.read_bytes()[:1000])
     r = _cold_start({"COACH_CACHE_DIR": str(cache)})
     assert r.returncode == 0 and r.stdout.strip() == "objection.no_money" and r.stderr == ""
