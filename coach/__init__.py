@@ -5,7 +5,7 @@ from .errors import CoachError, InputError, PackError, Problem, StateError
 from .session import Feedback, Session, Suggestion
 from .steps import Step
 from .stores import (MemorySessionStore, RedisSessionStore, SessionStore, SQLiteSessionStore,
-                     StoreConflict)
+                     StoreConflict, handle)
 from .text import MAX_TURN_CHARS
 
 __all__ = [
@@ -26,6 +26,7 @@ __all__ = [
     "Step",
     "StoreConflict",
     "Suggestion",
+    "handle",
 ]
 
 __version__ = "0.1.0"

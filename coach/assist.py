@@ -70,7 +70,7 @@ def step_bar(current: Step, reached: Iterable[Step]) -> list[tuple[str, str]]:
             style = "class:step.reached"
         else:
             style = "class:step"
-        out.append((style, f" {step.index + 1}{step.label} "))
+        out.append((style, f" {step.position + 1}{step.label} "))
     out.append(("class:hint", "  /help 帮助  Ctrl-D 退出"))
     return out
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,22 +12,13 @@ from .matching import Analysis, Matching
 from .pack import PackSet, Rule, load_or_raise
 from .reflect import reflect
 from .segment import backend, new_segmenter
-from .session import MAX_SLOT_CHARS, MAX_SLOT_VALUES, Feedback, Session, Suggestion, new_suggestion, overlap
+from .session import MAX_SLOT_CHARS, MAX_SLOT_VALUES, Feedback, Session, Suggestion, overlap
 from .steps import Step
-from .template import _REF
+from .template import Template
 from .text import normalise, to_traditional
 
 _QUESTION_ENDINGS = ("吗", "呢", "么", "什么", "怎么样", "如何", "哪些", "多少", "为什么", "怎么办", "几个", "哪个",
                      "哪里", "何时", "什么时候", "是不是", "对不对", "好不好", "行不行", "可不可以", "有没有")
-_LEADING_PUNCT = re.compile(r"^[\s，,、；;：:]+")
-# An empty {customer} leaves "好的，，您" or "。，您" behind: keep the first mark only.
-_DOUBLE_PUNCT = re.compile(r"([，,、。！？；：])[，,、]+")
-# The characters of the two patterns above (\s aside): _Plan.pick mends what they would
-# match without running them when it can.
-_MARKS = frozenset("，,、。！？；：")
-_LEADING_MARKS = frozenset("，,、；;：:")
-_FOLLOWING_MARKS = frozenset("，,、")
-
 
 @dataclass(frozen=True)
 class Candidate:
@@ -305,7 +295,7 @@ class Coach:
             values = self._values(session, slots, a.norm.original_hans)
         # else the values of the choice hold: same slots, same customer, same last words.
         session.slots = slots
-        why = plan.why if plan.why is not None else rule.why.render(values)
+        why = rule.why.render(values)
         nxt = rule.next or session.step
         session.step = nxt
         if nxt not in session.reached:
@@ -316,8 +306,8 @@ class Coach:
         session.last = a.norm.original_hans[:MAX_SLOT_CHARS * 4]
         if session.script == "hant":
             line, why = to_traditional(line), to_traditional(why)
-        s = new_suggestion(nxt, line, why, tuple(sorted(a.signals)), rule.id,
-                           {k: "、".join(v) for k, v in slots.items()}, a.norm.trimmed)
+        s = Suggestion(step=nxt, text=line, why=why, signals=tuple(sorted(a.signals)), rule=rule.id,
+                       slots={k: "、".join(v) for k, v in slots.items()}, trimmed=a.norm.trimmed)
         session.last_suggestion = s
         return s
 
@@ -470,17 +460,11 @@ def _turn_reason(rule: Rule, slots: dict[str, list[str]], prev: tuple[str, ...])
     return ""
 
 
-def _tidy(text: str) -> str:
-    """A rendered line without the doubled or leading marks an empty value leaves."""
-    text = _DOUBLE_PUNCT.sub(r"\1", text)
-    return _LEADING_PUNCT.sub("", text).strip()
-
-
 class _Plan:
     """What a turn needs of one rule, computed at load: its conditions that depend on the
-    turn's slots and previous move, its variants, and its texts that name no value."""
+    turn's slots and previous move, and its variants with the names each needs."""
 
-    __slots__ = ("rule", "slots", "no_slots", "after", "not_after", "conditional", "variants", "prev", "why")
+    __slots__ = ("rule", "slots", "no_slots", "after", "not_after", "conditional", "variants", "prev")
 
     def __init__(self, rule: Rule) -> None:
         self.rule = rule
@@ -489,18 +473,10 @@ class _Plan:
         self.after = rule.after
         self.not_after = rule.not_after
         self.conditional = bool(self.slots or self.no_slots or self.after or self.not_after)
-        # Per variant: the names it needs a value for (the customer's name is optional),
-        # its finished line when it names nothing at all, else its text split around its
-        # references (literal, name, literal, … literal), and whether no literal part holds
-        # a doubled mark by itself.
-        self.variants = tuple(
-            (tuple(n for n in t.names if n != "customer"),
-             None if t.names else _tidy(t.text),
-             parts := tuple(_REF.split(t.text)),
-             all(_DOUBLE_PUNCT.search(lit) is None for lit in parts[::2]))
-            for t in rule.say)
+        # The names a variant needs a value for: the customer's name is optional.
+        self.variants: tuple[tuple[tuple[str, ...], Template], ...] = tuple(
+            (tuple(n for n in t.names if n != "customer"), t) for t in rule.say)
         self.prev = (rule.id, *sorted(rule.tags))
-        self.why = None if rule.why.names else rule.why.text
 
     def blocked(self, slots: dict[str, list[str]], prev: tuple[str, ...]) -> bool:
         """Whether a slot or previous-move condition fails (``_turn_reason`` is not "")."""
@@ -516,7 +492,7 @@ class _Plan:
 
     def pick(self, values: dict[str, str], fired: int) -> str:
         """The variant to say: rotate through those whose slots are all known."""
-        usable = [v for v in self.variants if not v[0] or all(values.get(n) for n in v[0])]
+        usable = [v for v in self.variants if all(values.get(n) for n in v[0])]
         if not usable:
             return ""
         if len(usable) > 1:
@@ -527,34 +503,4 @@ class _Plan:
             # variants with and without it rotate together.
             most = max(len(v[0]) for v in usable)
             usable = [v for v in usable if len(v[0]) == most]
-        _, fixed, parts, clean = usable[fired % len(usable)]
-        if fixed is not None:
-            return fixed
-        # Template.render, then _tidy only when it can change something. The literal parts
-        # are clean by themselves, so a doubled mark needs a value with a mark in it, or an
-        # empty value (often {customer}) between a mark and a 、 or comma, which is mended
-        # here as _tidy would (the marks after the gap dropped); a leading mark or a space
-        # shows at the ends. Anything else goes the long way, from the plain rendering.
-        text = parts[0]
-        for i in range(1, len(parts), 2):
-            value = values.get(parts[i], "")
-            after = parts[i + 1]
-            if clean:
-                if value:
-                    clean = _MARKS.isdisjoint(value)
-                elif after[:1] in _FOLLOWING_MARKS and text[-1:] in _MARKS:
-                    after = after.lstrip("，,、")
-                    clean = bool(after)
-                elif not after:
-                    clean = False
-            text += value + after
-        if clean:
-            # No doubled mark anywhere: what is left of _tidy is dropping the leading marks
-            # and spaces (an empty {customer} first leaves "，…") and stripping.
-            if text and (text[0] in _LEADING_MARKS or text[0].isspace()):
-                i = 1
-                while i < len(text) and (text[i] in _LEADING_MARKS or text[i].isspace()):
-                    i += 1
-                text = text[i:]
-            return text.strip()
-        return _tidy("".join(values.get(p, "") if i % 2 else p for i, p in enumerate(parts)))
+        return usable[fired % len(usable)][1].line(values)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from .numerals import NUMBER_PATTERN, NUMBER_RE, find_numbers
+from .numerals import NUMBER_PATTERN, NUMBER_RE
 
 # The commonest surnames cover nearly every name a salesperson will type; a plain
 # "two characters + 经理" would also catch 销售经理, which is a job, not a person.
@@ -70,7 +70,7 @@ def extract_numbers(text: str) -> list[str]:
         if m.group(0) not in out:
             out.append(m.group(0))
     if not out:
-        out = [text[s:e] for s, e, _ in find_numbers(text)]
+        out = [m.group(0) for m in NUMBER_RE.finditer(text)]
     return out
 
 

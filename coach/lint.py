@@ -46,7 +46,7 @@ def _deep_checks(ps: PackSet) -> list[Problem]:
         for r in ps.rules:
             if r.next is None:
                 continue
-            for src in sorted(r.steps or set(Step), key=lambda s: s.index):
+            for src in sorted(r.steps or set(Step), key=lambda s: s.position):
                 if src != r.next and r.next not in ps.flow.get(src, frozenset()):
                     out.append(Problem(
                         r.where.path, r.where.line, r.where.col, "W202",
@@ -66,7 +66,7 @@ def _merged_contexts(m: Matching, word: str) -> list[str]:
     for pre in _PREFIXES:
         for suf in _SUFFIXES:
             text = pre + word + suf
-            occ = m._occurrences(text, m.tokenize(text))
+            occ = m.occurrences(text)
             if not any(o.start == len(pre) for o in occ.get(word, ())):
                 bad.append(text)
     return bad

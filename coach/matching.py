@@ -430,6 +430,10 @@ class Matching:
             out.setdefault(kind, {}).setdefault(oid, []).append(j)
         return out
 
+    def occurrences(self, text: str) -> dict[str, list[Occ]]:
+        """Where each keyword of the packs occurs in ``text`` (normalised), and whether negated."""
+        return self._occurrences(text, self.tokenize(text))
+
     def find_words(self, text: str, words: set[str]) -> set[str]:
         """Which of ``words`` occur in ``text`` on token edges (the keyword rules, any word set)."""
         norm_text = text

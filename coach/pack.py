@@ -11,13 +11,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
-from . import packcache
 from .errors import PackError, Problem
 from .extract import DATE_PATTERN, PERSON_PATTERN
 from .numerals import NUMBER_PATTERN
 from .safepattern import check as check_pattern
 from .steps import Step
 from .template import Template
+from .text import keyword_text
 from .yamlsafe import MAX_FILE_BYTES, LDict, LList, Pos, YamlProblem, load_located
 
 #: Names every template may use besides the slots.
@@ -477,7 +477,7 @@ def read_file(path: Path, problems: list[Problem]) -> _RawPack | None:
             for i, item in enumerate(words):
                 ipos = words.pos[i]
                 if isinstance(item, str):
-                    rp.dictionary.append((_norm_kw(item), None, ipos))
+                    rp.dictionary.append((keyword_text(item), None, ipos))
                 elif isinstance(item, dict):
                     r.keys(item, ("word", "freq"), "词典条目")
                     w = r.text(item.get("word"), ipos, "词典里的词", required=True)
@@ -486,7 +486,7 @@ def read_file(path: Path, problems: list[Problem]) -> _RawPack | None:
                         r.err(item.pos.get("freq"), "E102", "freq 必须是正整数")
                         f = None
                     if w:
-                        rp.dictionary.append((_norm_kw(w), f, ipos))
+                        rp.dictionary.append((keyword_text(w), f, ipos))
                 else:
                     r.err(ipos, "E102", f"词典条目必须是一个词，而不是{_kind(item)}")
 
@@ -494,10 +494,10 @@ def read_file(path: Path, problems: list[Problem]) -> _RawPack | None:
     if syn is not None:
         for key, value in syn.items():
             vals = r.strings(value, syn.pos.get(key), f"'{key}' 的同义词")
-            rp.synonyms[_norm_kw(str(key))] = [_norm_kw(v) for v, _ in vals]
+            rp.synonyms[keyword_text(str(key))] = [keyword_text(v) for v, _ in vals]
 
     if "negators" in data:
-        rp.negators = [_norm_kw(v) for v, _ in r.strings(data["negators"], data.pos["negators"], "negators")]
+        rp.negators = [keyword_text(v) for v, _ in r.strings(data["negators"], data.pos["negators"], "negators")]
 
     _read_hearing(r, data, rp)
 
@@ -548,9 +548,9 @@ def read_file(path: Path, problems: list[Problem]) -> _RawPack | None:
             if isinstance(kwspec, dict):
                 for k, v in kwspec.items():
                     value = r.text(v, kwspec.pos.get(k), f"关键词 '{k}' 的值") if v is not None else str(k)
-                    kws.append((_norm_kw(str(k)), value or str(k)))
+                    kws.append((keyword_text(str(k)), value or str(k)))
             elif isinstance(kwspec, list):
-                kws = [(_norm_kw(k), k) for k, _ in r.strings(kwspec, spec.pos.get("keywords"), "keywords")]
+                kws = [(keyword_text(k), k) for k, _ in r.strings(kwspec, spec.pos.get("keywords"), "keywords")]
             elif kwspec is not None:
                 r.err(spec.pos.get("keywords"), "E102", "keywords 必须是“关键词: 值”的映射，或关键词列表")
             pats = []
@@ -591,14 +591,6 @@ def read_file(path: Path, problems: list[Problem]) -> _RawPack | None:
     return rp
 
 
-def _norm_kw(word: str) -> str:
-    # Keywords go through the same folding as utterances, so authors may write
-    # traditional characters or full-width letters and still match.
-    from .text import normalise
-
-    return normalise(word).text.replace(" ", "")
-
-
 def _bare_refs(value: Any) -> Any:
     """A vocabulary written unquoted in YAML (``- {money}``, ``[{money}, 不够]``) parses as a
     one-key mapping with no value: read it as the reference ``"{money}"`` it was meant as."""
@@ -625,9 +617,9 @@ def _read_matcher(r: _Reader, spec: LDict, what: str) -> Matcher:
         for i, item in enumerate(value):
             ipos = value.pos[i] if isinstance(value, LList) else pos
             if isinstance(item, list):
-                words = tuple(_norm_kw(w) for w, _ in r.strings(item, ipos, f"{what} 的 '{key}'"))
+                words = tuple(keyword_text(w) for w, _ in r.strings(item, ipos, f"{what} 的 '{key}'"))
             elif isinstance(item, (str, int)) and not isinstance(item, bool):
-                words = (_norm_kw(str(item)),)
+                words = (keyword_text(str(item)),)
             else:
                 r.err(ipos, "E102", f"{what} 的 '{key}' 只能列关键词，而不是{_kind(item)}")
                 continue
@@ -642,7 +634,7 @@ def _read_matcher(r: _Reader, spec: LDict, what: str) -> Matcher:
     any_ = alts("any")
     none = alts("none")
     all_ = tuple(k for alt in alts("all") for k in alt)
-    phrases = tuple(_norm_kw(p) for p, _ in r.strings(spec.get("phrases"), spec.pos.get("phrases"), "phrases"))
+    phrases = tuple(keyword_text(p) for p, _ in r.strings(spec.get("phrases"), spec.pos.get("phrases"), "phrases"))
     pats = []
     for ptxt, ppos in r.strings(spec.get("patterns"), spec.pos.get("patterns"), "patterns"):
         pat = r.pattern(ptxt, ppos, "pattern")
@@ -654,7 +646,7 @@ def _read_matcher(r: _Reader, spec: LDict, what: str) -> Matcher:
     cspec = r.mapping(spec.get("constructions"), spec.pos.get("constructions"), f"{what} 的 'constructions'")
     for cname, words in (cspec or {}).items():
         words = _bare_refs(words)
-        got = tuple(w for w in (_norm_kw(v) for v, _ in r.strings(words, cspec.pos.get(cname),  # type: ignore[union-attr]
+        got = tuple(w for w in (keyword_text(v) for v, _ in r.strings(words, cspec.pos.get(cname),  # type: ignore[union-attr]
                                                                    f"{what} 的句式 '{cname}'")) if w)
         if got:
             built.append((str(cname), got))
@@ -678,7 +670,7 @@ def _read_hearing(r: _Reader, data: LDict, rp: _RawPack) -> None:
             continue
         # "?" stands for the mark a clause asked with a question mark carries (it would
         # fold away like any other punctuation).
-        got = [w for w in (QUESTION_MARK if v.strip() in ("?", "？") else _norm_kw(v)
+        got = [w for w in (QUESTION_MARK if v.strip() in ("?", "？") else keyword_text(v)
                            for v, _ in r.strings(words, pos, f"词表 '{name}'")) if w]
         if not got:
             r.err(pos, "E107", f"词表 '{name}' 里没有词")
@@ -687,7 +679,7 @@ def _read_hearing(r: _Reader, data: LDict, rp: _RawPack) -> None:
     if fillers is not None:
         r.keys(fillers, ("anywhere", "leading"), "'fillers'")
         for key in ("anywhere", "leading"):
-            rp.fillers[key] = [w for w in (_norm_kw(v) for v, _ in r.strings(fillers.get(key), fillers.pos.get(key),
+            rp.fillers[key] = [w for w in (keyword_text(v) for v, _ in r.strings(fillers.get(key), fillers.pos.get(key),
                                                                               f"fillers 的 '{key}'")) if w]
     _read_examples(r, data, rp)
     cons = r.mapping(data.get("constructions"), data.pos.get("constructions"), "'constructions'")
@@ -1086,33 +1078,21 @@ def _check_fallbacks(rules: tuple[Rule, ...], raws: list[_RawPack], problems: li
                 "让这一步的每一轮都有回答"))
 
 
-def load_packset(sources: Iterable[str | Path] | str | Path | None,
-                 cache: bool = True) -> tuple[PackSet | None, list[Problem]]:
-    """Read, validate and compose packs. Returns the PackSet (None on errors) and all problems.
-
-    With ``cache`` (and unless ``COACH_PACK_CACHE=0``), a pack set that loaded without
-    errors before from files with the same bytes is read from the pack cache instead
-    (see ``coach.packcache``); the result is the same either way.
-    """
+def load_packset(sources: Iterable[str | Path] | str | Path | None) -> tuple[PackSet | None, list[Problem]]:
+    """Read, validate and compose packs. Returns the PackSet (None on errors) and all problems."""
     # A large pack allocates a million small objects and no cycles: the collector's full
     # passes over them cost more than the rest of the load, so it waits until we are done.
     was_enabled = gc.isenabled()
     gc.disable()
     try:
-        return _load_packset(sources, cache)
+        return _load_packset(sources)
     finally:
         if was_enabled:
             gc.enable()
 
 
-def _load_packset(sources: Iterable[str | Path] | str | Path | None,
-                  cache: bool) -> tuple[PackSet | None, list[Problem]]:
+def _load_packset(sources: Iterable[str | Path] | str | Path | None) -> tuple[PackSet | None, list[Problem]]:
     files, problems = resolve(sources)  # type: ignore[arg-type]
-    if cache and files and not problems and packcache.enabled():
-        hit = _from_cache(files)
-        if hit is not None:
-            packset, warnings = hit
-            return packset, problems + warnings
     raws: list[_RawPack] = []
     for f in files:
         raw = read_file(f, problems)
@@ -1134,35 +1114,13 @@ def _load_packset(sources: Iterable[str | Path] | str | Path | None,
             else:
                 _Reader(raw.path, problems).err(rpos, "E120", f"找不到依赖的规则包 '{req}'",
                                                 "在 Coach.load([...]) 里列出它，或用自带包的 id")
-    listed = raws
     raws = extra + raws
     if any(p.is_error for p in problems):
         return None, problems
     if not raws:
         problems.append(Problem("?", 0, 0, "E002", "没有要加载的规则包", "至少指定一个规则包"))
         return None, problems
-    packset = compose(raws, problems)
-    if cache and packset is not None and len(listed) == len(files):
-        # Keyed by the bytes actually parsed, so a file edited meanwhile is never cached
-        # under its new contents' key with its old contents' result.
-        key = packcache.key_for([(r.path, r.digest) for r in listed])
-        packcache.write(key, packset, problems, [(r.path, r.digest) for r in extra])
-    return packset, problems
-
-
-def _from_cache(files: list[Path]) -> tuple[PackSet, list[Problem]] | None:
-    listed = []
-    for f in files:
-        try:
-            if f.stat().st_size > MAX_FILE_BYTES:
-                return None
-        except OSError:
-            return None
-        digest = packcache.file_digest(f)
-        if digest is None:
-            return None
-        listed.append((str(f), digest))
-    return packcache.read(packcache.key_for(listed))  # type: ignore[return-value]
+    return compose(raws, problems), problems
 
 
 def load_or_raise(sources: Iterable[str | Path] | str | Path | None) -> PackSet:

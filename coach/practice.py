@@ -360,9 +360,9 @@ def practice_bar(run: PracticeRun, width: int) -> list[tuple[str, str]]:
     bar: list[tuple[str, str]] = []
     for step in Step:
         if step == run.session.step:
-            bar.append(("class:step.current", f" {step.index + 1}{step.label} "))
+            bar.append(("class:step.current", f" {step.position + 1}{step.label} "))
         else:
-            bar.append(("class:step.reached" if step in reached else "class:step", f" {step.index + 1}"))
+            bar.append(("class:step.reached" if step in reached else "class:step", f" {step.position + 1}"))
     bar += [("class:patience", "  " + "♥" * run.patience), ("class:hint", "  /hint")]
     return bar
 

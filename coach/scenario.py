@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from .errors import PackError, Problem
-from .pack import _norm_kw
 from .steps import Step
+from .text import keyword_text
 from .yamlsafe import LDict, LList, Pos, YamlProblem, load_located
 
 CUSTOMER_TYPES = ("回避型", "委托型", "咨询型", "自主型")
@@ -222,7 +222,7 @@ def read_scenario(path: Path, problems: list[Problem]) -> Scenario | None:
             if not words:
                 err(kw.pos[i], "E102", "每个关键词组必须是一个词或一组词")
                 continue
-            groups.append(tuple(_norm_kw(str(w)) for w in words))
+            groups.append(tuple(keyword_text(str(w)) for w in words))
 
     facts: list[Fact] = []
     fl = data.get("facts")
@@ -239,7 +239,7 @@ def read_scenario(path: Path, problems: list[Problem]) -> Scenario | None:
             if fid in seen:
                 err(f.pos.get("id"), "E104", f"fact id '{fid}' 重复了")
             seen.add(fid)
-            topic = tuple(_norm_kw(t) for t in texts(f, "topic", f"fact '{fid}' "))
+            topic = tuple(keyword_text(t) for t in texts(f, "topic", f"fact '{fid}' "))
             if not topic:
                 err(f.at, "E103", f"fact '{fid}' 缺少 'topic' 词")
             opened = texts(f, "open", f"fact '{fid}' ")

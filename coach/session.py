@@ -41,26 +41,6 @@ class Suggestion:
         return self.text
 
 
-def new_suggestion(step: Step, text: str, why: str, signals: tuple[str, ...], rule: str,
-                   slots: Mapping[str, str], trimmed: bool) -> Suggestion:
-    """``Suggestion(...)`` for the per-turn path, every field given, the same object.
-
-    A frozen dataclass's ``__init__`` sets each field through ``object.__setattr__``, which
-    made building the suggestion cost about 1 µs of a turn; filling the instance's dict
-    directly takes a third of that. Every field must be set here (a test checks it).
-    """
-    s = object.__new__(Suggestion)
-    d = s.__dict__
-    d["step"] = step
-    d["text"] = text
-    d["why"] = why
-    d["signals"] = signals
-    d["rule"] = rule
-    d["slots"] = slots
-    d["trimmed"] = trimmed
-    return s
-
-
 @dataclass(frozen=True)
 class Feedback:
     """How a salesperson's line fits the method, and a better line when it missed."""

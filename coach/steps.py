@@ -26,8 +26,8 @@ class Step(str, Enum):
         return _LABELS[self]
 
     @property
-    def index(self) -> int:
-        """Position in the method, 0 for investigate … 7 for wait."""
+    def position(self) -> int:
+        """Position in the method, 0 for investigate … 7 for wait (``index`` is str's)."""
         return _ORDER.index(self)
 
 

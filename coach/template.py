@@ -10,6 +10,9 @@ from typing import Mapping
 # can never reach Python attributes the way str.format would let it.
 _REF = re.compile(r"\{([a-z_][a-z0-9_]*)\}")
 _ANY_BRACE = re.compile(r"\{[^{}]*\}")
+# An empty value (often {customer}) leaves "好的，，您", "。，您" or a leading "，" behind.
+_DOUBLE_PUNCT = re.compile(r"([，,、。！？；：])[，,、]+")
+_LEADING_PUNCT = re.compile(r"^[\s，,、；;：:]+")
 
 
 @dataclass(frozen=True)
@@ -32,3 +35,8 @@ class Template:
 
     def render(self, values: Mapping[str, str]) -> str:
         return _REF.sub(lambda m: values.get(m.group(1), ""), self.text)
+
+    def line(self, values: Mapping[str, str]) -> str:
+        """The rendering as a line to say: without the doubled or leading marks an empty value leaves."""
+        text = _DOUBLE_PUNCT.sub(r"\1", self.render(values))
+        return _LEADING_PUNCT.sub("", text).strip()

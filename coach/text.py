@@ -127,3 +127,9 @@ def normalise(raw: str) -> Normalised:
 def clauses(text: str) -> list[str]:
     """Split normalised text into clauses (it already has one space between them)."""
     return [c for c in text.split(" ") if c]
+
+
+def keyword_text(word: str) -> str:
+    """A pack's keyword folded as utterances are (so authors may write traditional characters
+    or full-width letters and still match), without spaces."""
+    return normalise(word).text.replace(" ", "")

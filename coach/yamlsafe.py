@@ -7,7 +7,7 @@ from typing import Any
 
 import yaml
 
-try:  # the C parser is ~3x faster; the pure-Python one is the same grammar
+try:  # libyaml's parser when the wheel has it; the pure-Python one is the same grammar
     _Base: Any = yaml.CSafeLoader
 except AttributeError:  # pragma: no cover - wheels without libyaml
     _Base = yaml.SafeLoader
@@ -101,116 +101,8 @@ _SAFE_TAGS = {
 }
 
 
-class _Unusual(Exception):
-    """Something the fast reader leaves to the full one (which also words every error)."""
-
-
-_STR = "tag:yaml.org,2002:str"
-_PLAIN = (True, False)
-
-
-def _read_events(loader: Any) -> Any:
-    """The document from the parser's events, without building YAML nodes.
-
-    Composing nodes costs ~8x what parsing does (a resolver call and a Python node per
-    scalar); packs use plain block YAML, which this reads straight from the events. Anything
-    else — an anchor, an alias, an explicit tag, a merge key, a non-text key, a repeated
-    key, deep nesting, more than one document — raises _Unusual, and ``load_located`` reads
-    the text again with the full reader, so the result and every error are the same.
-    """
-    get = loader.get_event
-    resolve = loader.resolve
-    constructors = loader.yaml_constructors
-    tags: dict[str, str] = {}  # plain scalar → its resolved tag: keys repeat all the time
-    scalar_t, map_t, seq_t = yaml.ScalarEvent, yaml.MappingStartEvent, yaml.SequenceStartEvent
-    map_end, seq_end = yaml.MappingEndEvent, yaml.SequenceEndEvent
-    if type(get()) is not yaml.StreamStartEvent:
-        raise _Unusual
-    ev = get()
-    if type(ev) is yaml.StreamEndEvent:
-        return None
-    if type(ev) is not yaml.DocumentStartEvent:
-        raise _Unusual
-    # One frame per open collection: [collection, is_mapping, pending key, its position].
-    stack: list[list[Any]] = []
-    nothing = stack  # a marker no value can be
-    root: Any = nothing
-    while root is nothing:
-        ev = get()
-        t = type(ev)
-        if t is scalar_t:
-            if ev.anchor is not None or ev.tag is not None:
-                raise _Unusual
-            value: Any = ev.value
-            if ev.implicit[0]:  # plain: may be a number, true/false, null, a date …
-                tag = tags.get(value)
-                if tag is None:
-                    tag = tags[value] = resolve(yaml.ScalarNode, value, _PLAIN)
-                if tag != _STR:
-                    if tag not in _SAFE_TAGS:
-                        raise _Unusual
-                    value = constructors[tag](loader, yaml.ScalarNode(tag, value, ev.start_mark,
-                                                                      ev.end_mark))
-            mark = ev.start_mark
-        elif t is map_t or t is seq_t:
-            if ev.anchor is not None or ev.tag is not None or len(stack) >= MAX_DEPTH - 2:
-                raise _Unusual
-            mark = ev.start_mark
-            coll: Any
-            if t is map_t:
-                coll = LDict()
-                coll.pos = {}
-            else:
-                coll = LList()
-                coll.pos = []
-            coll.at = Pos(mark.line + 1, mark.column + 1)
-            stack.append([coll, t is map_t, nothing, None])
-            continue
-        elif t is map_end or t is seq_end:
-            frame = stack.pop()
-            if frame[2] is not nothing:
-                raise _Unusual
-            value = frame[0]
-            mark = None
-        else:  # an alias, or anything this reader does not expect
-            raise _Unusual
-        pos = value.at if mark is None else Pos(mark.line + 1, mark.column + 1)
-        if not stack:
-            root = value
-            break
-        frame = stack[-1]
-        if frame[1]:
-            key = frame[2]
-            if key is nothing:
-                if mark is None or value in frame[0]:
-                    raise _Unusual
-                frame[2], frame[3] = value, pos
-            else:
-                frame[0][key] = value
-                frame[0].pos[key] = frame[3]
-                frame[2] = nothing
-        else:
-            frame[0].append(value)
-            frame[0].pos.append(pos)
-    if type(get()) is not yaml.DocumentEndEvent or type(get()) is not yaml.StreamEndEvent:
-        raise _Unusual
-    return root
-
-
 def load_located(text: str) -> Any:
     """Parse one YAML document into LDict/LList/scalars; raise YamlProblem on any fault."""
-    fast = _Loader(text)
-    try:
-        return _read_events(fast)
-    except Exception:  # noqa: BLE001 - the full reader below decides, and words any error
-        pass
-    finally:
-        fast.dispose()
-    return _load_full(text)
-
-
-def _load_full(text: str) -> Any:
-    """The full reader: YAML nodes composed, then checked and built one by one."""
     loader = _Loader(text)
     try:
         node = loader.get_single_node()

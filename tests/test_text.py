@@ -9,7 +9,6 @@ import sys
 import pytest
 
 from coach.extract import extract_dates, extract_numbers, extract_people
-from coach.numerals import parse_number
 from coach.reflect import reflect
 from coach.text import normalise
 from conftest import ROOT
@@ -33,15 +32,6 @@ def test_lone_surrogate_is_replaced():
     """A lone surrogate cannot reach JSON or SQLite: it is replaced."""
     n = normalise("坏\ud800字")
     n.original.encode("utf-8")
-
-
-@pytest.mark.parametrize("text,value", [
-    ("三", 3), ("十五", 15), ("一百二十", 120), ("两万", 20000), ("1.5万", 15000),
-    ("3千", 3000), ("一万零五百", 10500), ("二十一", 21), ("15", 15), ("五十万", 500000),
-])
-def test_parse_number(text, value):
-    """Digits and Chinese numerals, with 十/百/千/万 units."""
-    assert parse_number(text) == value
 
 
 def test_extract_people_titles_not_jobs():
