@@ -202,6 +202,7 @@ def warm_up_after_first_draw(ps: Any, coach: Coach) -> None:
 
 def run_terminal(app: Assist, input: Any = None, output: Any = None) -> int:
     from prompt_toolkit import PromptSession, print_formatted_text
+    from prompt_toolkit.formatted_text import FormattedText
     from prompt_toolkit.history import InMemoryHistory
     from prompt_toolkit.styles import Style
 
@@ -214,7 +215,7 @@ def run_terminal(app: Assist, input: Any = None, output: Any = None) -> int:
     })
     ps: PromptSession[str] = PromptSession(
         history=InMemoryHistory(), input=input, output=output, style=style,
-        bottom_toolbar=lambda: step_bar(app.session.step, app.session.reached),
+        bottom_toolbar=lambda: FormattedText(step_bar(app.session.step, app.session.reached)),
     )
     def show(text: str) -> None:
         print_formatted_text(text, output=ps.output)
@@ -289,7 +290,8 @@ def run_assist(packs: list[str | Path] | None = None, customer: str = "",
             raise InputError(f"没有可继续的对话（{saved_dir()} 里没有保存的对话）")
         turns, saved_customer, saved_packs = _read_saved(found)
         customer = customer or saved_customer
-        packs = packs or saved_packs
+        if not packs and saved_packs:
+            packs = list(saved_packs)
         target = target or found
     elif target is None and interactive and save:
         target = saved_dir() / time.strftime("%Y%m%d-%H%M%S.yaml")

@@ -318,7 +318,7 @@ class Coach:
         seen = tuple(sorted(a.signals))
         step_before = session.step
         expected = session.last_suggestion.step if session.last_suggestion else step_before
-        moved = [moves[m].step for m in seen if moves[m].step is not None]
+        moved = [step for m in seen if (step := moves[m].step) is not None]
         # 哪里不合适我们再改 uses a question word but asks nothing: without a question mark,
         # only a line that ends like a question counts as one.
         tail = norm.text.rsplit(" ", 1)[-1] if norm.text else ""
@@ -385,7 +385,7 @@ class Coach:
         )
 
 
-class _Values(dict):  # type: ignore[type-arg]
+class _Values(dict[str, str]):
     """Template values whose ``echo`` (the customer's words reflected) is computed only
     when a template asks for it: most replies do not use it."""
 

@@ -153,8 +153,8 @@ class Matching:
     def __init__(self, packset: PackSet, segmenter: Segmenter) -> None:
         self.segmenter = segmenter
         syn: dict[str, set[str]] = {}
-        for head, words in packset.synonyms:
-            group = {head, *words}
+        for head, others in packset.synonyms:
+            group = {head, *others}
             for w in group:
                 syn.setdefault(w, set()).update(group)
         self._syn = syn
@@ -229,8 +229,8 @@ class Matching:
         words = set(self.kw_signals) | set(self.kw_moves) | set(self.slot_keywords)
         for table in (self.signals, self.moves):
             for cm in table.values():
-                for group in [*(g for alt in cm.any for g in alt), *cm.all, *(g for alt in cm.none for g in alt)]:
-                    words |= group
+                for words_of in [*(g for alt in cm.any for g in alt), *cm.all, *(g for alt in cm.none for g in alt)]:
+                    words |= words_of
         self.phrase_words = {w for w in words if not _WORDLIKE.match(w)}
         self.token_words = words - self.phrase_words
         self.max_len = max((len(w) for w in self.token_words), default=1)
@@ -492,8 +492,8 @@ class Matching:
         for word, spans in found.items():
             occs = []
             for s, e in (spans if len(spans) == 1 else dict.fromkeys(spans)):
-                n = negator(s, tokens, starts)
-                occs.append(new(Occ, (s, e, bool(n), n)))
+                neg = negator(s, tokens, starts)
+                occs.append(new(Occ, (s, e, bool(neg), neg)))
             out[word] = occs
         return out
 
@@ -650,10 +650,10 @@ class Matching:
         hits = []
         for k, occs in occ.items():
             for sid, value in self.slot_keywords.get(k, ()):
-                live = [o for o in occs if not o.negated]
+                counted = [o for o in occs if not o.negated]
                 # A keyword inside a value a pattern already captured adds nothing.
-                if live and not any(k in v for v in out.get(sid, ())):
-                    hits.append((live[0].start, sid, value))
+                if counted and not any(k in v for v in out.get(sid, ())):
+                    hits.append((counted[0].start, sid, value))
         for _, sid, value in sorted(hits):
             add(sid, value)
         return {k: v for k, v in out.items() if v}

@@ -15,8 +15,8 @@ try:  # Python 3.11+
     import re._constants as _c
     import re._parser as _p
 except ImportError:  # pragma: no cover - Python 3.10
-    import sre_constants as _c  # type: ignore[no-redef]
-    import sre_parse as _p  # type: ignore[no-redef]
+    import sre_constants as _c
+    import sre_parse as _p
 
 #: A pattern only ever sees this many characters of a clause.
 PATTERN_INPUT_CHARS = 300

@@ -213,7 +213,7 @@ def read_scenario(path: Path, problems: list[Problem]) -> Scenario | None:
     keys(need, _KEYS_NEED, "true_need ")
     groups: list[tuple[str, ...]] = []
     kw = need.get("keywords")
-    if not isinstance(kw, list) or not kw:
+    if not isinstance(kw, LList) or not kw:
         err(need.pos.get("keywords", need.at), "E103", "'true_need' 缺少 'keywords'：说中需求的试探要包含的词组",
             "例如 keywords: [[信息, 沟通], [效率]]——试探要包含每一组里的至少一个词")
     else:

@@ -132,7 +132,7 @@ class Session:
             raise StateError(f"state version {version} is not supported")
         if version == 1:
             state = {**state, "version": 2, "advice": None}
-        expected = {"version": int, "packs": str, "customer": str, "step": str, "turn": int,
+        expected: dict[str, type | tuple[type, ...]] = {"version": int, "packs": str, "customer": str, "step": str, "turn": int,
                     "slots": dict, "prev": list, "fired": dict, "last": str, "script": str,
                     "reached": list, "advice": (dict, type(None))}
         missing = sorted(set(expected) - set(state))

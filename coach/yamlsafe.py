@@ -26,14 +26,14 @@ class Pos:
     col: int
 
 
-class LDict(dict):  # type: ignore[type-arg]
+class LDict(dict[Any, Any]):
     """A mapping from YAML with the position of each key (``.pos[key]``) and its own."""
 
     pos: dict[Any, Pos]
     at: Pos
 
 
-class LList(list):  # type: ignore[type-arg]
+class LList(list[Any]):
     """A sequence from YAML with the position of each item (``.pos[i]``) and its own."""
 
     pos: list[Pos]
@@ -50,7 +50,7 @@ def _pos(node: yaml.Node) -> Pos:
     return Pos(node.start_mark.line + 1, node.start_mark.column + 1)
 
 
-class _Loader(_Base):  # type: ignore[misc, valid-type]
+class _Loader(_Base):
     def __init__(self, stream: str) -> None:
         super().__init__(stream)
         self._seen: set[int] = set()
