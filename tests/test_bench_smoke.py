@@ -10,7 +10,8 @@ from conftest import ROOT
 
 #: The fields ``python bench/run.py --json`` must print, and whether each may be null:
 #: the peers (RiveScript, python-aiml) are bench-only dependencies that ``.[test]`` does
-#: not install, and ``--quick`` skips the 10,000-rule pack.
+#: not install, ``--quick`` skips the 10,000-rule pack, and the ``*_fast`` figures need
+#: coach[fast] (jieba-rs) installed.
 FIELDS: dict[str, bool] = {
     "hear_p50_us": False,
     "hear_p99_us": False,
@@ -27,8 +28,14 @@ FIELDS: dict[str, bool] = {
     "rss_mb": False,
     "state_bytes_50_turns": False,
     "threads_turns_per_s": False,
+    "hear_p50_us_fast": True,
+    "hear_p99_us_fast": True,
+    "say_p50_us_fast": True,
+    "hear_p50_us_by_rules_fast": True,
+    "cold_start_fast_s": True,
+    "rss_mb_fast": True,
 }
-BY_RULES = ("hear_p50_us_by_rules", "naive_p50_us_by_rules", "rivescript_p50_us_by_rules", "aiml_p50_us_by_rules")
+BY_RULES = ("hear_p50_us_by_rules", "hear_p50_us_by_rules_fast", "naive_p50_us_by_rules", "rivescript_p50_us_by_rules", "aiml_p50_us_by_rules")
 
 
 def test_quick_bench_prints_every_field():

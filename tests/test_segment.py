@@ -104,8 +104,8 @@ def test_backends_cut_the_repository_alike() -> None:
                 s = _BEYOND_JIEBA.sub(" ", s)
                 a, b = jb.tokenize(s), rj.tokenize(s)
             assert _ascii_joined(a) == b, s
-    # The known differences are real and rare: a few dozen texts.
-    assert 0 < len(differ) < 100
+    # The known differences are real and rare (about 1 text in 100).
+    assert 0 < len(differ) < len(texts) // 20
 
 
 @pytest.mark.parametrize("name", ["jieba", pytest.param("rjieba", marks=needs_rjieba)])
