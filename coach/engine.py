@@ -113,7 +113,7 @@ class Coach:
         # (step, a turn's signals) → the rules, in rank order, whose step and signal
         # conditions hold. Those conditions depend on nothing else and a conversation
         # meets few such pairs, so a turn checks only slot and previous-move conditions.
-        self._eligible_memo: dict[tuple[Step, frozenset[str]], tuple[_Plan, ...]] = {}
+        self._eligible_memo: dict[tuple[Step, frozenset[str]], tuple[Rule, ...]] = {}
 
     # -- construction ------------------------------------------------------------------
 
@@ -201,11 +201,6 @@ class Coach:
         values["customer"] = session.customer or _first(slots.get("contact"))
         return values
 
-    def _conditions(self, rule: Rule, step: Step, signals: set[str] | frozenset[str],
-                    slots: dict[str, list[str]], prev: tuple[str, ...]) -> str:
-        """"" when the rule applies, else the first reason it does not (in Chinese)."""
-        return _static_reason(rule, step, signals) or _turn_reason(rule, slots, prev)
-
     def _candidates(self, step: Step, signals: Iterable[str]) -> list[Rule]:
         seen: dict[str, Rule] = {}
         for sig in signals:
@@ -217,45 +212,34 @@ class Coach:
             seen[r.id] = r
         return sorted(seen.values(), key=lambda r: self._rank[r.id])
 
-    def _eligible(self, step: Step, signals: frozenset[str]) -> tuple[_Plan, ...]:
+    def _eligible(self, step: Step, signals: frozenset[str]) -> tuple[Rule, ...]:
         """The candidates whose step and signal conditions hold, in rank order (memoised)."""
         key = (step, signals)
         got = self._eligible_memo.get(key)
         if got is None:
-            got = tuple(self._plans[r.id] for r in self._candidates(step, signals)
-                        if not _static_reason(r, step, signals))
+            got = tuple(r for r in self._candidates(step, signals) if not _static_reason(r, step, signals))
             if len(self._eligible_memo) >= _ELIGIBLE_MEMO_SIZE:
                 self._eligible_memo.clear()  # a bound, not an LRU: refilling is cheap
             self._eligible_memo[key] = got
         return got
 
-    def _choose(self, session: Session, a: Analysis) -> tuple[_Plan, str, dict[str, list[str]], _Values]:
-        """``_decide`` without the report: the winner, its line, the merged slots, the values."""
-        slots = _merge(session.slots, a.slots, self._packset)
-        values = self._values(session, slots, a.norm.original_hans)
-        prev = session.prev
-        fired = session.fired
-        for plan in self._eligible(session.step, frozenset(a.signals)):
-            if plan.conditional and plan.blocked(slots, prev):
-                continue
-            text = plan.pick(values, fired.get(plan.rule.id, 0))
-            if text:
-                return plan, text, slots, values
-        # compose() refuses pack sets without a fallback rule for every step, so this
-        # is reached only if a pack set was built by hand.
-        raise RuntimeError(f"no rule answers step {session.step.value}")
+    def _select(self, session: Session, a: Analysis, report: list[Candidate] | None = None
+                ) -> tuple[Rule, str, dict[str, list[str]], _Values]:
+        """The rule that answers: the first, in rank order, whose conditions hold and whose
+        reply can be said. With ``report``, every candidate is added to it with why it lost.
 
-    def _decide(self, session: Session, a: Analysis, explain: bool = False
-                ) -> tuple[Rule, str, dict[str, list[str]], list[Candidate]]:
+        Returns the winner, its line, the merged slots and the template values.
+        """
         slots = _merge(session.slots, a.slots, self._packset)
-        signals = set(a.signals)
         values = self._values(session, slots, a.norm.original_hans)
+        step, prev, signals = session.step, session.prev, frozenset(a.signals)
+        # Without a report only the rules whose step and signal conditions hold are tried:
+        # the others could only lose.
+        rules = self._candidates(step, signals) if report is not None else self._eligible(step, signals)
         winner: tuple[Rule, str] | None = None
-        report: list[Candidate] = []
-        for rule in self._candidates(session.step, signals):
-            if winner is not None and not explain:
-                break
-            reason = self._conditions(rule, session.step, signals, slots, session.prev)
+        for rule in rules:
+            reason = (_static_reason(rule, step, signals) if report is not None else "") or _turn_reason(
+                rule, slots, prev)
             text = ""
             if not reason:
                 text = self._plans[rule.id].pick(values, session.fired.get(rule.id, 0))
@@ -263,15 +247,18 @@ class Coach:
                     reason = "回复模板所需的槽位未填"
             if not reason and winner is not None:
                 reason = "优先级较低（排在胜出规则之后）"
-            if explain:
-                report.append(Candidate(rule.id, rule.priority, rule.specificity, reason))
             if not reason:
                 winner = (rule, text)
+            if report is None:
+                if winner is not None:
+                    break
+                continue
+            report.append(Candidate(rule.id, rule.priority, rule.specificity, reason))
         if winner is None:
             # compose() refuses pack sets without a fallback rule for every step, so this
             # is reached only if a pack set was built by hand.
-            raise RuntimeError(f"no rule answers step {session.step.value}")
-        return winner[0], winner[1], slots, report
+            raise RuntimeError(f"no rule answers step {step.value}")
+        return winner[0], winner[1], slots, values
 
     def _hear(self, session: Session, text: str) -> Suggestion:
         norm = normalise(text)
@@ -279,8 +266,7 @@ class Coach:
         return self._apply(session, a)
 
     def _apply(self, session: Session, a: Analysis) -> Suggestion:
-        plan, line, slots, values = self._choose(session, a)
-        rule = plan.rule
+        rule, line, slots, values = self._select(session, a)
         if a.norm.script:
             session.script = a.norm.script
         elif (session.script == "hant" and _has_cjk(a.norm.original)
@@ -301,7 +287,7 @@ class Coach:
         if nxt not in session.reached:
             session.reached.append(nxt)
         session.turn += 1
-        session.prev = plan.prev
+        session.prev = self._plans[rule.id].prev
         session.fired[rule.id] = session.fired.get(rule.id, 0) + 1
         session.last = a.norm.original_hans[:MAX_SLOT_CHARS * 4]
         if session.script == "hant":
@@ -373,7 +359,8 @@ class Coach:
         probe.last_suggestion = base.last_suggestion
         norm = normalise(text)
         a = self.matching.analyse(norm)
-        rule, _, _, report = self._decide(probe, a, explain=True)
+        report: list[Candidate] = []
+        rule, _, _, _ = self._select(probe, a, report)
         suggestion = self._apply(probe, a)
         return Explanation(
             original=norm.original, normalised=norm.text,
@@ -461,34 +448,16 @@ def _turn_reason(rule: Rule, slots: dict[str, list[str]], prev: tuple[str, ...])
 
 
 class _Plan:
-    """What a turn needs of one rule, computed at load: its conditions that depend on the
-    turn's slots and previous move, and its variants with the names each needs."""
+    """What a turn needs of one rule's reply, computed at load: its variants with the names
+    each needs, and the previous move it leaves behind."""
 
-    __slots__ = ("rule", "slots", "no_slots", "after", "not_after", "conditional", "variants", "prev")
+    __slots__ = ("variants", "prev")
 
     def __init__(self, rule: Rule) -> None:
-        self.rule = rule
-        self.slots = tuple(rule.slots)
-        self.no_slots = tuple(rule.no_slots)
-        self.after = rule.after
-        self.not_after = rule.not_after
-        self.conditional = bool(self.slots or self.no_slots or self.after or self.not_after)
         # The names a variant needs a value for: the customer's name is optional.
         self.variants: tuple[tuple[tuple[str, ...], Template], ...] = tuple(
             (tuple(n for n in t.names if n != "customer"), t) for t in rule.say)
         self.prev = (rule.id, *sorted(rule.tags))
-
-    def blocked(self, slots: dict[str, list[str]], prev: tuple[str, ...]) -> bool:
-        """Whether a slot or previous-move condition fails (``_turn_reason`` is not "")."""
-        for s in self.slots:
-            if not slots.get(s):
-                return True
-        for s in self.no_slots:
-            if slots.get(s):
-                return True
-        if self.after and self.after.isdisjoint(prev):
-            return True
-        return bool(self.not_after) and not self.not_after.isdisjoint(prev)
 
     def pick(self, values: dict[str, str], fired: int) -> str:
         """The variant to say: rotate through those whose slots are all known."""
