@@ -199,10 +199,11 @@ class PackSet:
 
 _KEYS_TOP = ("pack", "dictionary", "synonyms", "negators", "vocab", "fillers", "constructions",
              "signals", "moves", "slots", "rules", "flow", "examples", "nearest")
-_KEYS_PACK = ("id", "title", "version", "description", "requires", "language")
+_KEYS_PACK = ("id", "title", "version", "description", "requires")
 _KEYS_MATCH = ("title", "description", "any", "all", "none", "phrases", "patterns",
                "negatable", "replace", "filled", "constructions")
-_KEYS_MOVE = _KEYS_MATCH + ("step", "note", "red_line")
+# A later pack may replace a signal (replace: true); moves are never extended, so never replaced.
+_KEYS_MOVE = (*(k for k in _KEYS_MATCH if k != "replace"), "step", "note", "red_line")
 _KEYS_SLOT = ("title", "description", "type", "multi", "keywords", "patterns", "extract")
 _KEYS_RULE = ("id", "when", "say", "why", "next", "priority", "tags", "set", "clear",
               "description")
