@@ -42,7 +42,7 @@ from xml.sax.saxutils import escape
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from corpus import CUSTOMER_UTTERANCES  # noqa: E402
+from corpus import CUSTOMER_UTTERANCES
 
 #: Rules whose keywords come partly from the corpus; the same in every generated size.
 LIVE_RULES = 60

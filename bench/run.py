@@ -56,9 +56,10 @@ REPO_ROOT = BENCH_DIR.parent
 # coach from this checkout (even when another copy is installed), then the bench modules.
 sys.path[:0] = [str(REPO_ROOT), str(BENCH_DIR)]
 
-import corpus  # noqa: E402
 import genpack  # noqa: E402
 from genpack import GeneratedPack, KeywordRule, segment_for_peers  # noqa: E402
+
+import corpus  # noqa: E402
 
 #: A conversation in the timings lasts this many customer turns, then a new one starts.
 TURNS_PER_SESSION = 10
@@ -447,7 +448,7 @@ def throughput(s: Settings, coach: Any, threads: int) -> float:
                 for text in s.utterances:
                     talk.before()
                     talk.hear(text)
-        except BaseException as exc:  # noqa: BLE001 - reported below
+        except BaseException as exc:  # reported below
             errors.append(exc)
 
     pool = [threading.Thread(target=worker, name=f"bench-{i}") for i in range(threads)]
@@ -802,7 +803,7 @@ def environment(s: Settings) -> dict[str, Any]:
             from importlib.metadata import version as v
 
             return v(name)
-        except Exception:  # noqa: BLE001 - not installed
+        except Exception:  # not installed
             return None
 
     lengths = [len(u) for u in s.utterances]

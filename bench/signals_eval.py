@@ -227,7 +227,7 @@ def predict(items: list[dict[str, Any]], coach: Any = None) -> list[dict[str, An
             held_out[source] = coach.without_examples([source]) if hasattr(coach, "without_examples") else coach
         try:
             got = frozenset(held_out[source].session().hear(it["text"]).signals)
-        except Exception as exc:  # noqa: BLE001 - report, keep evaluating
+        except Exception as exc:  # report, keep evaluating
             got = frozenset()
             error = f"{type(exc).__name__}: {exc}"
         results.append({"text": it["text"], "expected": it["labels"], "got": got, "error": error,

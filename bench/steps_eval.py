@@ -183,7 +183,7 @@ def replay(convs: list[Conversation], coach: Any = None) -> Replay:
                     if turn.customer:
                         s = session.hear(turn.customer)
                         result.got, result.rule, result.text = s.step.value, s.rule, s.text
-                except Exception as exc:  # noqa: BLE001 - report, keep scoring the others
+                except Exception as exc:  # report, keep scoring the others
                     broken = True
                     out.exceptions.append(f"{conv.path.stem} turn {n}: {type(exc).__name__}: {exc}")
             if turn.accept:

@@ -4,8 +4,7 @@ from .engine import Coach, Explanation
 from .errors import CoachError, InputError, PackError, Problem, StateError
 from .session import Feedback, Session, Suggestion
 from .steps import Step
-from .stores import (MemorySessionStore, RedisSessionStore, SessionStore, SQLiteSessionStore,
-                     StoreConflict, handle)
+from .stores import MemorySessionStore, RedisSessionStore, SessionStore, SQLiteSessionStore, StoreConflict, handle
 from .text import MAX_TURN_CHARS
 
 __all__ = [

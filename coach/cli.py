@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any, NoReturn, Sequence
+from collections.abc import Sequence
+from typing import Any, NoReturn
 
 from . import __version__
 from .errors import CoachError, InputError, PackError
-
 
 _ARGPARSE_MESSAGES = (
     ("the following arguments are required: ", "缺少参数："),

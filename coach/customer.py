@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import random
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 from .matching import Matching
 from .scenario import Fact, Focus, Scenario
@@ -115,7 +115,7 @@ class SimulatedCustomer:
     """Plays the scenario's customer. Same scenario, level, seed and lines → same replies."""
 
     def __init__(self, scenario: Scenario, level: str = "medium", seed: int = 0,
-                 matching: "Matching | Callable[[], Matching] | None" = None) -> None:
+                 matching: Matching | Callable[[], Matching] | None = None) -> None:
         self.scenario = scenario
         # With the coach's tokenizer, topic words match on token edges (体现在 is not 现在).
         # A callable is called on first use, so a practice prompt can show before the
@@ -128,7 +128,7 @@ class SimulatedCustomer:
         self.state = CustomerState(patience=self.level.patience)
 
     @property
-    def matching(self) -> "Matching | None":
+    def matching(self) -> Matching | None:
         m = self._matching
         if m is not None and not isinstance(m, Matching):
             m = self._matching = m()

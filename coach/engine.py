@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from .limits import customer_name
 from .matching import Analysis, Matching
@@ -118,7 +119,7 @@ class Coach:
     # -- construction ------------------------------------------------------------------
 
     @classmethod
-    def load(cls, packs: Iterable[str | Path] | str | Path | None = None) -> "Coach":
+    def load(cls, packs: Iterable[str | Path] | str | Path | None = None) -> Coach:
         """Load packs: bundled ids (``"default"``), files or folders; later packs win.
 
         Raises PackError listing every problem when any pack is invalid.
@@ -146,7 +147,7 @@ class Coach:
                     self._matching = m
         return m
 
-    def without_examples(self, sources: Iterable[str]) -> "Coach":
+    def without_examples(self, sources: Iterable[str]) -> Coach:
         """This coach, except that the nearest-example fallback never answers with an example
         taken from these corpus sources: how a source whose own turns are among the packs'
         examples is scored fairly (``bench/signals_eval.py``). Shares everything else."""
@@ -160,7 +161,7 @@ class Coach:
     def warm_up(self, background: bool = False) -> threading.Thread | None:
         """Start the tokenizer now (optionally in a thread) so the first turn is fast."""
         if not background:
-            self.matching
+            _ = self.matching  # built on first use
             return None
         t = threading.Thread(target=lambda: self.matching, name="coach-warm-up", daemon=True)
         t.start()
@@ -451,7 +452,7 @@ class _Plan:
     """What a turn needs of one rule's reply, computed at load: its variants with the names
     each needs, and the previous move it leaves behind."""
 
-    __slots__ = ("variants", "prev")
+    __slots__ = ("prev", "variants")
 
     def __init__(self, rule: Rule) -> None:
         # The names a variant needs a value for: the customer's name is optional.

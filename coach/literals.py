@@ -15,7 +15,8 @@ import hashlib
 import marshal
 import re
 import sys
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 try:  # Python 3.11+
     import re._constants as _c

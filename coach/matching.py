@@ -6,7 +6,7 @@ import bisect
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 from .extract import EXTRACTOR_PATTERNS, extract_dates, extract_numbers, extract_people
 from .literals import Prefilter

@@ -7,9 +7,10 @@ import gc
 import hashlib
 import os
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from .errors import PackError, Problem
 from .extract import DATE_PATTERN, PERSON_PATTERN
@@ -856,7 +857,7 @@ def compose(raws: list[_RawPack], problems: list[Problem]) -> PackSet | None:
         if raw.nearest is not None:
             nearest = raw.nearest
         seen: dict[str, Pos | None] = {}
-        for sid, sdef, replace, pos, titled in raw.signals:
+        for sid, sdef, replace, _pos, titled in raw.signals:
             # Later packs extend a signal's keywords unless they say replace: true; an
             # extension without a title keeps the title the signal already has.
             if sid in signals and not replace:
@@ -869,9 +870,9 @@ def compose(raws: list[_RawPack], problems: list[Problem]) -> PackSet | None:
                                  constructions=old.constructions + new.constructions)
                 sdef = SignalDef(sid, sdef.title if titled else signals[sid].title, merged, sdef.where)
             signals[sid] = sdef
-        for sid, mdef, pos in raw.moves:
+        for sid, mdef, _pos in raw.moves:
             moves[sid] = mdef
-        for sid, sdef2, pos in raw.slots:
+        for sid, sdef2, _pos in raw.slots:
             slots[sid] = sdef2
         for step, targets, pos in raw.flow:
             src = _read_step(r, step, pos)

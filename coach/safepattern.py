@@ -50,7 +50,7 @@ def _walk(items: list[Any], unbounded: list[int], inside_repeat: bool) -> str:
         if op in (_c.ASSERT, _c.ASSERT_NOT):
             return "look-ahead and look-behind are not allowed"
         if op in _REPEATS:
-            lo, hi, body = av
+            _lo, hi, body = av
             body = list(body)
             if hi == _c.MAXREPEAT:
                 unbounded[0] += 1

@@ -63,7 +63,7 @@ class Skill(str, Enum):
         return _SKILL_LABELS[self]
 
     @classmethod
-    def parse(cls, key: str) -> "Skill | None":
+    def parse(cls, key: str) -> Skill | None:
         """A skill by id, or by the Chinese label that older records used as the key."""
         try:
             return cls(key)
@@ -124,7 +124,7 @@ class Scorecard:
         return d
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "Scorecard":
+    def from_dict(cls, d: dict[str, Any]) -> Scorecard:
         d = dict(d)
         d.pop("skills", None)
         steps = []
@@ -247,7 +247,7 @@ def score(turns: list[dict[str, Any]], scenario: str, level: str, seed: int, hin
         "commanding": -5.0 * command,
         "hint": -3.0 * hints,
     }
-    total = int(round(max(0.0, min(100.0, sum(points.values())))))
+    total = round(max(0.0, min(100.0, sum(points.values()))))
     card = Scorecard(scenario, level, seed, total, evidence, metrics, points, ended=ended)
     _advise(card)
     return card

@@ -13,7 +13,8 @@ import importlib.util
 import logging
 import os
 import sys
-from typing import Any, Iterable, Protocol
+from collections.abc import Iterable
+from typing import Any, Protocol
 
 from .dirs import cache_dir
 from .errors import CoachError

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Mapping
+from typing import TYPE_CHECKING, Any
 
 from .errors import StateError
 from .limits import MAX_STATE_FIRED, MAX_STATE_PREV, MAX_STATE_TEXT, MAX_WHOLE, clean_text, customer_name
@@ -64,10 +65,21 @@ class Feedback:
 class Session:
     """One conversation with one customer. Not shared between threads; cheap to create."""
 
-    __slots__ = ("_coach", "customer", "step", "turn", "slots", "prev", "fired", "last",
-                 "script", "reached", "last_suggestion")
+    __slots__ = (
+        "_coach",
+        "customer",
+        "fired",
+        "last",
+        "last_suggestion",
+        "prev",
+        "reached",
+        "script",
+        "slots",
+        "step",
+        "turn",
+    )
 
-    def __init__(self, coach: "Coach", customer: str = "") -> None:
+    def __init__(self, coach: Coach, customer: str = "") -> None:
         self._coach = coach
         self.customer = customer
         self.step: Step = Step.INVESTIGATE
@@ -81,7 +93,7 @@ class Session:
         self.last_suggestion: Suggestion | None = None
 
     @property
-    def coach(self) -> "Coach":
+    def coach(self) -> Coach:
         return self._coach
 
     def hear(self, text: str) -> Suggestion:
@@ -92,7 +104,7 @@ class Session:
         """Take what the SALESPERSON said; return feedback on it."""
         return self._coach._say(self, text)
 
-    def explain(self, text: str) -> "Explanation":
+    def explain(self, text: str) -> Explanation:
         """What ``hear(text)`` would do and why, without changing the session."""
         return self._coach.explain(text, session=self)
 
@@ -118,7 +130,7 @@ class Session:
         }
 
     @classmethod
-    def from_dict(cls, coach: "Coach", state: Any) -> "Session":
+    def from_dict(cls, coach: Coach, state: Any) -> Session:
         """Rebuild a session from ``to_dict()`` output; raise StateError on anything odd."""
         if not isinstance(state, dict):
             raise StateError(f"state must be a dict, not {type(state).__name__}")
@@ -203,7 +215,7 @@ def _advice_dict(s: Suggestion | None) -> dict[str, str] | None:
     return {"step": s.step.value, "text": s.text, "why": s.why, "rule": s.rule}
 
 
-def _advice(raw: dict[str, Any] | None, coach: "Coach") -> Suggestion | None:
+def _advice(raw: dict[str, Any] | None, coach: Coach) -> Suggestion | None:
     if raw is None:
         return None
     if not all(isinstance(k, str) for k in raw) or sorted(raw) != ["rule", "step", "text", "why"] or not all(isinstance(v, str) for v in raw.values()):

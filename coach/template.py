@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping
 
 # Only plain identifiers: ``{x.__class__}`` or ``{x[0]}`` are not references, so a pack
 # can never reach Python attributes the way str.format would let it.
@@ -23,7 +23,7 @@ class Template:
     names: tuple[str, ...]
 
     @classmethod
-    def parse(cls, text: str) -> "Template":
+    def parse(cls, text: str) -> Template:
         return cls(text, tuple(dict.fromkeys(_REF.findall(text))))
 
     def bad_references(self) -> list[str]:

@@ -5,8 +5,9 @@ from __future__ import annotations
 import importlib.util
 import re
 
-import coach
 from conftest import ROOT
+
+import coach
 
 
 def test_all_is_sorted_and_importable() -> None:

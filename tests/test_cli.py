@@ -10,9 +10,9 @@ import sys
 
 import pytest
 import yaml
+from conftest import ROOT
 
 from coach import Coach
-from conftest import ROOT
 
 
 def run(*args: str, stdin: str = "", cwd=ROOT) -> subprocess.CompletedProcess:
@@ -49,7 +49,7 @@ def test_lint_unknown_step_exits_1_with_file_line(tmp_path):
     bad.write_text(src.replace("next: confirm\n", "next: confirmm\n", 1), encoding="utf-8")
     r = run("lint", str(bad))
     assert r.returncode == 1
-    line = next(i for i, l in enumerate(bad.read_text(encoding="utf-8").splitlines(), 1) if "confirmm" in l)
+    line = next(i for i, text in enumerate(bad.read_text(encoding="utf-8").splitlines(), 1) if "confirmm" in text)
     assert f"{bad}:{line}:" in r.stdout and "E110" in r.stdout and "confirm" in r.stdout
 
 

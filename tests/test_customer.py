@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import itertools
 
 import pytest
 
@@ -83,7 +84,7 @@ def test_never_the_same_line_twice_in_a_row():
         last = t.reply.text
     run = calm("training-course", "medium")
     replies = [run.turn(q).reply.text for q in ["您觉得这样好吗？"] * 5]
-    assert all(a != b for a, b in zip(replies, replies[1:])), replies
+    assert all(a != b for a, b in itertools.pairwise(replies)), replies
 
 
 def test_an_echo_of_the_customers_words_is_a_reflection():

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import re
 
+from conftest import ROOT
+
 from coach import Coach
 from coach.lint import lint
-from conftest import ROOT
 
 
 def _example(tmp_path):

@@ -19,12 +19,19 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import ROOT
 
 import coach as coach_package
 from coach import Coach, Feedback, InputError, StateError, Suggestion, aio
-from coach.stores import (MemorySessionStore, Record, RedisSessionStore, SessionStore,
-                          SQLiteSessionStore, StoreConflict, handle)
-from conftest import ROOT
+from coach.stores import (
+    MemorySessionStore,
+    Record,
+    RedisSessionStore,
+    SessionStore,
+    SQLiteSessionStore,
+    StoreConflict,
+    handle,
+)
 
 EXAMPLES = ROOT / "examples"
 LINES = ("太贵了", "是的", "我们的客户不需要", "主要是区域销售市场的信息不太通畅，效率也偏低。")

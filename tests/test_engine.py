@@ -9,10 +9,10 @@ import threading
 
 import jieba
 import pytest
+from conftest import ROOT, write_pack
 
 from coach import Coach, StateError, Step
 from coach.golden import find_dialogues, run_dialogue
-from conftest import ROOT, write_pack
 
 SEED = [
     "你好，我是李总。我们公司有三个区域的销售经理，分在华东、华南和华北。",
@@ -79,7 +79,7 @@ def test_objections_turn_back_into_questions(coach, objection):
 def test_every_suggestion_has_text_why_and_rule(coach):
     """Suggestions always carry a line, a reason naming a step, and the rule id."""
     s = coach.session()
-    for t in SEED + ["", "   ", "😀", "hello world"]:
+    for t in [*SEED, "", "   ", "😀", "hello world"]:
         r = s.hear(t)
         assert r.text and r.why and r.rule
         assert any(step.label in r.why for step in Step)

@@ -4,9 +4,9 @@ customer line of the corpora, in fresh sessions and in the middle of real conver
 from __future__ import annotations
 
 import yaml
+from conftest import ROOT
 
 from coach import Coach
-from conftest import ROOT
 
 
 def _corpus(folder: str) -> list[dict]:

@@ -11,12 +11,12 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from conftest import ROOT, write_pack
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from coach import MAX_TURN_CHARS, Coach, CoachError, PackError, StateError, Suggestion
 from coach.lint import lint
-from conftest import ROOT, write_pack
 
 SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import textwrap
 
-from coach import Coach
 from conftest import write_pack
+
+from coach import Coach
 
 _FALLBACK = textwrap.dedent("""\
     rules:

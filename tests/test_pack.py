@@ -5,10 +5,10 @@ from __future__ import annotations
 import textwrap
 
 import pytest
+from conftest import ROOT, write_pack
 
 from coach import Coach, PackError
 from coach.lint import lint
-from conftest import ROOT, write_pack
 
 MINIMAL = textwrap.dedent("""\
     pack: {id: mini, title: 迷你}

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import textwrap
 
-from coach import Coach
 from conftest import write_pack
 from test_pack import MINIMAL
+
+from coach import Coach
 
 BASE = MINIMAL.replace("no_need: {any: [不需要]}",
                        "no_need: {title: 不需要, any: [不需要]}\n  price: {title: 太贵, any: [太贵]}")

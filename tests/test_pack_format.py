@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from coach.lint import lint
 from conftest import write_pack
+
+from coach.lint import lint
 
 PACK = """\
 pack: {id: mini, title: 迷你}

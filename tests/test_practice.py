@@ -18,7 +18,6 @@ from coach.errors import PracticeError
 from coach.history import History, open_history
 from coach.practice import Practice, PracticeRun, Recorder, resume, run_piped
 from coach.scenario import list_scenarios, load_scenario
-from coach.scoring import render
 
 SCENARIOS = list(list_scenarios())
 LEVELS = ("easy", "medium", "hard")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from functools import lru_cache
+from functools import cache
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -20,7 +20,7 @@ LEVELS = ("easy", "medium", "hard")
 HINT_LINES = 20
 
 
-@lru_cache(maxsize=None)
+@cache
 def coach_for(packs: tuple[str, ...]) -> Coach:
     return Coach.load(list(packs))
 
@@ -179,7 +179,7 @@ def test_a_long_probe_is_not_a_monologue():
     need = "李总，所以您的困难就是区域之间市场信息不通畅、一个区域的打法别的区域不知道、工作效率偏低，您是不是打算本月中旬让三位区域经理一起来参加培训？"
     assert 60 < len(need) <= 80
     sc = load_scenario("training-course")
-    ok = play("training-course", "easy", list(sc.trainees["strong"][:4]) + [need])
+    ok = play("training-course", "easy", [*list(sc.trainees["strong"][:4]), need])
     assert ok.scorecard().metrics["too_long"] == 0
     long_q = "李总，想请教一下，您的三位区域经理平时在华东、华南、华北各自是怎么跟进客户的，他们之间多久碰一次头、交流市场信息的方式是什么？"
     assert len(long_q) > 60

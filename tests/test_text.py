@@ -7,11 +7,11 @@ import subprocess
 import sys
 
 import pytest
+from conftest import ROOT
 
 from coach.extract import extract_dates, extract_numbers, extract_people
 from coach.reflect import reflect
 from coach.text import normalise
-from conftest import ROOT
 
 
 def test_normalise_folds_width_case_script_and_punctuation():

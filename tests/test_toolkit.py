@@ -12,11 +12,11 @@ from pathlib import Path
 import jsonschema
 import pytest
 import yaml
+from conftest import ROOT, write_pack
 
 from coach.lint import lint
 from coach.pack import bundled_packs
 from coach.scenario import list_scenarios
-from conftest import ROOT, write_pack
 
 SCHEMA_DIR = ROOT / "coach" / "schema"
 SHADOW = """\
@@ -124,7 +124,7 @@ def test_record_then_replay(tmp_path):
     r = run("assist", "--record", str(rec), stdin="我们公司有三十个员工\n> 您现在最头疼的是什么？\n太贵了\n")
     assert r.returncode == 0
     doc = yaml.safe_load(rec.read_text(encoding="utf-8"))
-    assert [list(t)[0] for t in doc["turns"]] == ["customer", "salesperson", "customer"]
+    assert [next(iter(t)) for t in doc["turns"]] == ["customer", "salesperson", "customer"]
     assert run("test", str(rec)).returncode == 0
 
 
