@@ -473,14 +473,14 @@ def read_file(path: Path, problems: list[Problem]) -> _RawPack | None:
 
     words = data.get("dictionary")
     if words is not None:
-        if not isinstance(words, list):
+        if not isinstance(words, LList):
             r.err(data.pos.get("dictionary"), "E102", "'dictionary' 必须是词的列表")
         else:
             for i, item in enumerate(words):
                 ipos = words.pos[i]
                 if isinstance(item, str):
                     rp.dictionary.append((keyword_text(item), None, ipos))
-                elif isinstance(item, dict):
+                elif isinstance(item, LDict):
                     r.keys(item, ("word", "freq"), "词典条目")
                     w = r.text(item.get("word"), ipos, "词典里的词", required=True)
                     f = item.get("freq")
@@ -547,7 +547,7 @@ def read_file(path: Path, problems: list[Problem]) -> _RawPack | None:
                       f"是不是 '{close[0]}'？" if close else "可选：" + "、".join(SLOT_TYPES))
             kws: list[tuple[str, str]] = []
             kwspec = spec.get("keywords")
-            if isinstance(kwspec, dict):
+            if isinstance(kwspec, LDict):
                 for k, v in kwspec.items():
                     value = r.text(v, kwspec.pos.get(k), f"关键词 '{k}' 的值") if v is not None else str(k)
                     kws.append((keyword_text(str(k)), value or str(k)))
@@ -575,12 +575,12 @@ def read_file(path: Path, problems: list[Problem]) -> _RawPack | None:
 
     rules = data.get("rules")
     if rules is not None:
-        if not isinstance(rules, list):
+        if not isinstance(rules, LList):
             r.err(data.pos.get("rules"), "E102", "'rules' 必须是规则列表",
                   "每条规则以 '- id: …' 开头")
         else:
             for i, item in enumerate(rules):
-                if not isinstance(item, dict):
+                if not isinstance(item, LDict):
                     r.err(rules.pos[i], "E102", f"规则必须是映射，而不是{_kind(item)}")
                     continue
                 rp.rules.append((item, rules.pos[i]))
@@ -937,15 +937,15 @@ def compose(raws: list[_RawPack], problems: list[Problem]) -> PackSet | None:
                 if rid in ids_here:
                     _Reader(raw.path, problems).err(
                         item.pos.get("id", pos), "E104",
-                        f"规则 id '{rid}' 在这个包里用了两次（第一次在第 {ids_here[rid].line if ids_here[rid] else 0} 行）",
+                        f"规则 id '{rid}' 在这个包里用了两次（第一次在第 {_line(ids_here[rid])} 行）",
                         "每条规则用自己的 id；要覆盖别的包里的规则，把它放在后加载的包里")
                 ids_here[rid] = item.pos.get("id", pos)
-            t = item.get("tags")
-            if isinstance(t, list):
-                tags |= {str(x) for x in t}
-            elif isinstance(t, str):
-                tags.add(t)
-    rule_ids = {item.get("id") for _, _, item, _, _ in all_rule_items if isinstance(item.get("id"), str)}
+            rule_tags = item.get("tags")
+            if isinstance(rule_tags, list):
+                tags |= {str(x) for x in rule_tags}
+            elif isinstance(rule_tags, str):
+                tags.add(rule_tags)
+    rule_ids = {rid for _, _, item, _, _ in all_rule_items if isinstance(rid := item.get("id"), str)}
     names = set(slots) | set(BUILTIN_NAMES)
     after_names = rule_ids | tags | set(moves)  # once, not once per rule
     for pack_index, raw, item, pos, position in all_rule_items:
@@ -1130,3 +1130,7 @@ def load_or_raise(sources: Iterable[str | Path] | str | Path | None) -> PackSet:
     if packset is None:
         raise PackError(problems)
     return PackSet(**{**packset.__dict__, "warnings": tuple(p for p in problems if not p.is_error)})
+
+
+def _line(pos: Pos | None) -> int:
+    return pos.line if pos else 0

@@ -150,7 +150,7 @@ def _listening(share: float) -> float:
 def line_step(feedback: dict[str, Any]) -> Step | None:
     """The step a trainee's line takes by its own moves; None for finding-out talk."""
     found = [step for move, step in _MOVE_STEPS.items() if move in feedback.get("moves", ())]
-    return max(found, key=lambda s: s.index) if found else None
+    return max(found, key=lambda s: s.position) if found else None
 
 
 def score(turns: list[dict[str, Any]], scenario: str, level: str, seed: int, hints: int,
