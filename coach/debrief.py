@@ -179,9 +179,9 @@ def trend_svg(trend: tuple[tuple[int, dict[Skill, float]], ...], current: int) -
         dashes = f' stroke-dasharray="{dash}"' if dash else ""
         parts.append(f'<g class="skill" data-skill="{skill.value}">'
                      f'<polyline points="{coords}" fill="none" stroke="{colour}" stroke-width="2"{dashes}/>')
-        for i, v in points:
-            cx, cy = xy(i, v)
-            parts.append(f'<circle cx="{cx:.1f}" cy="{cy:.1f}" r="3" fill="{colour}"><title>{e(skill.label)} {v:.0f}</title></circle>')
+        for i, score in points:
+            x, y = xy(i, score)
+            parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3" fill="{colour}"><title>{e(skill.label)} {score:.0f}</title></circle>')
         ly = top + 14 + 20 * k
         parts.append(f'<line x1="{w - right + 12}" y1="{ly - 4}" x2="{w - right + 32}" y2="{ly - 4}" stroke="{colour}" '
                      f'stroke-width="2"{dashes}/><text x="{w - right + 38}" y="{ly}" font-size="13">{e(skill.label)} '
