@@ -386,6 +386,11 @@ class _Reader:
 _KIND_NAMES = {"signal": "信号", "slot": "槽位", "rule, tag or move": "规则、标签或话术动作"}
 
 
+def _line(pos: Pos | None) -> int:
+    """The line of a position, 0 when there is none."""
+    return pos.line if pos else 0
+
+
 def _kind(value: Any) -> str:
     if isinstance(value, dict):
         return "映射"
@@ -1131,6 +1136,3 @@ def load_or_raise(sources: Iterable[str | Path] | str | Path | None) -> PackSet:
         raise PackError(problems)
     return PackSet(**{**packset.__dict__, "warnings": tuple(p for p in problems if not p.is_error)})
 
-
-def _line(pos: Pos | None) -> int:
-    return pos.line if pos else 0
