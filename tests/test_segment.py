@@ -85,10 +85,24 @@ def _ascii_joined(tokens: list[tuple[str, int, int]]) -> list[tuple[str, int, in
     return out
 
 
+def _reduplication_tie(a: list[tuple[str, int, int]], b: list[tuple[str, int, int]]) -> bool:
+    """The cuts differ only inside a run of one repeated character (听听听 as 听听/听 or 听/听听):
+    equally likely cuts, where a tie can go either way."""
+    head = 0
+    while head < min(len(a), len(b)) and a[head] == b[head]:
+        head += 1
+    tail = 0
+    while tail < min(len(a), len(b)) - head and a[-1 - tail] == b[-1 - tail]:
+        tail += 1
+    run = "".join(w for w, _, _ in a[head:len(a) - tail])
+    return len(a) == len(b) and len(set(run)) == 1 and run == "".join(w for w, _, _ in b[head:len(b) - tail])
+
+
 @needs_rjieba
 def test_backends_cut_the_repository_alike() -> None:
-    """Words and offsets agree on every text coach segments (normalised), but for ASCII runs
-    and the characters beyond jieba's range (where the text is then cut for both)."""
+    """Words and offsets agree on every text coach segments (normalised), but for ASCII runs,
+    the characters beyond jieba's range (where the text is then cut for both) and ties in a
+    run of one repeated character."""
     words = Coach.load(["default", *[p.stem for p in (ROOT / "rules" / "optional").glob("*.yaml")]]
                        ).packset.dictionary
     jb, rj = new_segmenter(words, "jieba"), new_segmenter(words, "rjieba")
@@ -103,7 +117,7 @@ def test_backends_cut_the_repository_alike() -> None:
             if _BEYOND_JIEBA.search(s):
                 s = _BEYOND_JIEBA.sub(" ", s)
                 a, b = jb.tokenize(s), rj.tokenize(s)
-            assert _ascii_joined(a) == b, s
+            assert _ascii_joined(a) == b or _reduplication_tie(a, b), s
     # The known differences are real and rare (about 1 text in 100).
     assert 0 < len(differ) < len(texts) // 20
 
