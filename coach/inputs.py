@@ -13,7 +13,8 @@ from __future__ import annotations
 import argparse
 import io
 import sys
-from typing import IO, Any, Callable, Iterator
+from collections.abc import Callable, Iterator
+from typing import IO, Any
 
 from .limits import clean_text, has_surrogate
 
@@ -78,10 +79,10 @@ class TextInput(io.TextIOBase):
         data = self._raw.read(-1 if size is None else size)
         return self._decode(data) if data else ""
 
-    def __iter__(self) -> Iterator[str]:
+    def __iter__(self) -> Iterator[str]:  # type: ignore[override]
         return self
 
-    def __next__(self) -> str:
+    def __next__(self) -> str:  # type: ignore[override]
         line = self.readline()
         if not line:
             raise StopIteration

@@ -248,7 +248,7 @@ def resolve(sources: Iterable[str | Path] | None) -> tuple[list[Path], list[Prob
         try:
             sources = list(sources)
         except TypeError:
-            sources = [sources]  # reported below as not a name or path
+            sources = [sources]  # type: ignore[list-item]  # reported below as not a name or path
     for src in sources:
         if not isinstance(src, (str, os.PathLike)) or isinstance(src, bytes):
             problems.append(Problem(repr(src)[:80], 0, 0, "E002",

@@ -11,8 +11,16 @@ from typing import Any, BinaryIO, cast
 from .engine import Coach
 from .errors import CoachError, InputError, StateError, StorageError
 from .session import Feedback, Suggestion
-from .stores import (DEFAULT_MAX_SESSIONS, DEFAULT_TTL, MAX_ID_CHARS, MemorySessionStore, SessionStore,
-                     SQLiteSessionStore, StoreConflict, handle)
+from .stores import (
+    DEFAULT_MAX_SESSIONS,
+    DEFAULT_TTL,
+    MAX_ID_CHARS,
+    MemorySessionStore,
+    SessionStore,
+    SQLiteSessionStore,
+    StoreConflict,
+    handle,
+)
 
 # Far above what a turn needs (text past MAX_TURN_CHARS is trimmed anyway) and far below
 # what could hurt the process; a longer line is skipped without being held in memory.

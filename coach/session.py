@@ -192,7 +192,7 @@ class Session:
         return s
 
 
-def check_state_sizes(state: dict[str, Any], coach: "Coach") -> None:
+def check_state_sizes(state: dict[str, Any], coach: Coach) -> None:
     """StateError when a state's lists or texts are longer than any session makes them
     (coach/limits.py): a crafted state of millions of entries must not slow every turn."""
     if len(state["prev"]) > MAX_STATE_PREV:

@@ -18,12 +18,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import ROOT
 
 from coach import Coach, CoachError, InputError, PackError, StateError
 from coach.history import History
 from coach.limits import MAX_NAME_CHARS, MAX_STATE_PREV
 from coach.stores import MemorySessionStore, RedisSessionStore, SQLiteSessionStore, handle
-from conftest import ROOT
 
 LINES = ["您好，您的团队现在是怎么分工的？", "您目前是怎么解决的？", "这对您的工作有什么影响？",
          "您希望先解决哪一块？", "还有其他方面吗？", "您觉得怎样才算解决好了？",
@@ -407,7 +407,7 @@ def test_two_resumes_at_once_fail_clearly_and_lose_no_line(tmp_path):
     second = run(tmp_path, "practice", "--db", "h.db", "--resume", "1", input=(LINES[2] + "\n").encode())
     line = one_clear_line(second)
     assert "正在另一个窗口" in line
-    rest, errors = first.communicate((LINES[3] + "\n").encode(), timeout=120)
+    _rest, errors = first.communicate((LINES[3] + "\n").encode(), timeout=120)
     assert first.returncode == 0, errors.decode()
     texts = [t["text"] for t in History(tmp_path / "h.db").turns(1)]
     assert texts == [LINES[0], LINES[1], LINES[3]]
