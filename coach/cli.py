@@ -300,7 +300,7 @@ def _test(args: argparse.Namespace) -> int:
 
 
 def _packs() -> int:
-    from .pack import bundled_packs, read_file
+    from .packs import bundled_packs, read_file
 
     for pid, path in bundled_packs().items():
         problems: list = []

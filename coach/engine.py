@@ -10,7 +10,7 @@ from typing import Any
 
 from .limits import customer_name
 from .matching import Analysis, Matching
-from .pack import PackSet, Rule, load_or_raise
+from .packs import PackSet, Rule, load_or_raise
 from .reflect import reflect
 from .segment import backend, new_segmenter
 from .session import MAX_SLOT_CHARS, MAX_SLOT_VALUES, Feedback, Session, Suggestion, overlap

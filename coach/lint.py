@@ -7,7 +7,7 @@ from pathlib import Path
 
 from .errors import Problem
 from .matching import Matching
-from .pack import PackSet, Rule, Where, load_packset
+from .packs import PackSet, Rule, Where, load_packset
 from .segment import new_segmenter
 from .steps import Step
 

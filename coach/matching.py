@@ -11,7 +11,7 @@ from typing import NamedTuple
 from .extract import EXTRACTOR_PATTERNS, extract_dates, extract_numbers, extract_people
 from .literals import Prefilter
 from .nearest import Example, ExampleIndex, NearestSettings, Neighbour
-from .pack import QUESTION_MARK, Matcher, PackSet
+from .packs import QUESTION_MARK, Matcher, PackSet
 from .safepattern import PATTERN_INPUT_CHARS
 from .segment import Segmenter
 from .text import Normalised

@@ -35,3 +35,19 @@ def test_language_in_the_header_is_an_unknown_key(tmp_path) -> None:
 def test_replace_on_a_move_is_an_unknown_key(tmp_path) -> None:
     (error,) = _errors(tmp_path, PACK.replace("step: investigate}", "step: investigate, replace: true}"))
     assert f"{tmp_path / 'pack.yaml'}:5:" in error and "E101" in error and "replace" in error
+
+
+def test_shipped_schema_is_the_models() -> None:
+    """coach/schema/pack.schema.json is written from coach/packs/schema.py, never by hand."""
+    from coach.packs.schema import SCHEMA_FILE, schema_text
+
+    assert SCHEMA_FILE.read_text(encoding="utf-8") == schema_text()
+
+
+def test_the_readers_keys_are_the_models() -> None:
+    """A key the schema allows is one the reader knows, and the other way round."""
+    from coach.packs.schema import PACK
+
+    assert set(PACK.keys) == set(PACK.schema()["properties"])
+    rule = PACK.schema()["properties"]["rules"]["items"]
+    assert set(rule["properties"]) >= {"id", "when", "say", "why"} and rule["additionalProperties"] is False

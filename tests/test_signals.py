@@ -58,7 +58,7 @@ def test_multi_token_keyword_matches_when_split(coach):
 def test_split_keyword_matches_with_a_plain_jieba_tokenizer():
     """Without the pack's dictionary jieba splits 没时间 into 没/时间; matching still works."""
     from coach.matching import Matching
-    from coach.pack import load_or_raise
+    from coach.packs import load_or_raise
     from coach.segment import new_segmenter
 
     m = Matching(load_or_raise(["default"]), new_segmenter())

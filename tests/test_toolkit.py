@@ -15,7 +15,7 @@ import yaml
 from conftest import ROOT, write_pack
 
 from coach.lint import lint
-from coach.pack import bundled_packs
+from coach.packs import bundled_packs
 from coach.scenario import list_scenarios
 
 SCHEMA_DIR = ROOT / "coach" / "schema"

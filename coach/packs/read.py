@@ -1,9 +1,8 @@
-"""Rule packs: YAML files read, validated as a whole, and composed into frozen objects."""
+"""Reading one pack file: YAML with positions, checked key by key, into a RawPack."""
 
 from __future__ import annotations
 
 import difflib
-import gc
 import hashlib
 import os
 import re
@@ -12,211 +11,36 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import PackError, Problem
-from .extract import DATE_PATTERN, PERSON_PATTERN
-from .numerals import NUMBER_PATTERN
-from .safepattern import check as check_pattern
-from .steps import Step
-from .template import Template
-from .text import keyword_text
-from .yamlsafe import MAX_FILE_BYTES, LDict, LList, Pos, YamlProblem, load_located
+from ..errors import Problem
+from ..safepattern import check as check_pattern
+from ..steps import Step
+from ..text import keyword_text
+from ..yamlsafe import MAX_FILE_BYTES, LDict, LList, Pos, YamlProblem, load_located
+from .model import (
+    BUILTIN_NAMES,
+    CONSTRUCTION_SLOT,
+    EXTRACTORS,
+    MAX_PATTERN_CHARS,
+    PATTERN_MACROS,
+    QUESTION_MARK,
+    SLOT_TYPES,
+    VOCAB_REF,
+    Matcher,
+    MoveDef,
+    PackInfo,
+    SignalDef,
+    SlotDef,
+    Where,
+)
+from .schema import DICTIONARY_ENTRY, FILLERS, HEADER, ID_PATTERN, MOVE, NEAREST, PACK, SIGNAL, SLOT
 
-#: Names every template may use besides the slots.
-BUILTIN_NAMES = ("customer", "echo")
-#: Words that, right before a keyword in the same clause, negate it.
-DEFAULT_NEGATORS = ("不是", "并不是", "也不是", "倒不是", "并非", "不算", "谈不上", "说不上",
-                    "不", "没", "没有", "别", "未", "无")
-SLOT_TYPES = ("text", "number", "money", "person", "date")
-EXTRACTORS = ("person", "number", "date")
-#: Macros usable inside patterns.
-PATTERN_MACROS = {
-    "number": NUMBER_PATTERN,
-    "person": PERSON_PATTERN,
-    "date": DATE_PATTERN,
-}
-#: A pattern may not be longer than this: long regexes are where backtracking hides.
-MAX_PATTERN_CHARS = 200
-#: A vocabulary reference in a keyword or pattern: ``{money}``. The pattern macros above
-#: use the same braces; a name that is not a macro names a vocabulary.
-VOCAB_REF = re.compile(r"\{([a-z][a-z0-9_]*)\}")
-#: What a clause the customer ended with "?" carries at its end when patterns read it.
-QUESTION_MARK = "?"
-#: The slot a construction's template leaves for the words a signal gives it.
-CONSTRUCTION_SLOT = "{x}"
-
-
-@dataclass(frozen=True)
-class Where:
-    """Where a definition was written."""
-
-    path: str
-    line: int
-    col: int = 1
-
-    def __str__(self) -> str:
-        return f"{self.path}:{self.line}"
-
-
-@dataclass(frozen=True)
-class Matcher:
-    """Keyword sets with any / all / none, plus phrases and patterns: how a signal is found.
-
-    ``any`` holds alternatives; an alternative is one keyword or several that must all
-    occur close together (a conjunction). ``all`` must each occur too; one hit from
-    ``none`` vetoes the match.
-    """
-
-    any: tuple[tuple[str, ...], ...] = ()
-    all: tuple[str, ...] = ()
-    none: tuple[tuple[str, ...], ...] = ()
-    phrases: tuple[str, ...] = ()
-    patterns: tuple[re.Pattern[str], ...] = ()
-    negatable: bool = True
-    filled: tuple[str, ...] = ()  # also fires when the utterance fills one of these slots
-    # Per pattern, what explain shows it as when it names vocabularies or comes from a
-    # construction ("absent:{money}"); "" for a plain pattern. Empty when none does.
-    pattern_src: tuple[str, ...] = ()
-    # construction name → the words and {vocabularies} it is applied to (as written)
-    constructions: tuple[tuple[str, tuple[str, ...]], ...] = ()
-
-    def keywords(self) -> set[str]:
-        out = {k for alt in self.any for k in alt} | set(self.all)
-        out |= {k for alt in self.none for k in alt}
-        return out
-
-
-@dataclass(frozen=True)
-class SignalDef:
-    """A signal: something a customer's utterance shows (``no_need``, ``agree`` …)."""
-
-    id: str
-    title: str
-    match: Matcher
-    where: Where
-
-
-@dataclass(frozen=True)
-class MoveDef:
-    """A move: something a salesperson's line does (an open question, a probe …)."""
-
-    id: str
-    title: str
-    match: Matcher
-    step: Step | None  # the step the conversation is in once the salesperson does this
-    note: str  # shown in feedback when the move is seen
-    red_line: bool
-    where: Where
-
-
-@dataclass(frozen=True)
-class SlotDef:
-    """A fact about the customer that utterances fill (``pain``, ``budget`` …)."""
-
-    id: str
-    title: str
-    type: str
-    multi: bool
-    keywords: tuple[tuple[str, str], ...]  # (keyword, value)
-    patterns: tuple[re.Pattern[str], ...]
-    extract: tuple[str, ...]
-    where: Where
-
-
-@dataclass(frozen=True)
-class Rule:
-    """When the conditions hold, suggest one of ``say`` and move to ``next``."""
-
-    id: str
-    steps: frozenset[Step] | None  # None: any step
-    signals: frozenset[str]  # all present
-    any_signals: frozenset[str]  # at least one present (when not empty)
-    not_signals: frozenset[str]
-    slots: frozenset[str]  # set
-    no_slots: frozenset[str]  # unset
-    after: frozenset[str]  # previous move: rule id, rule tag or salesperson move id
-    not_after: frozenset[str]
-    say: tuple[Template, ...]
-    why: Template
-    next: Step | None  # None: stay
-    priority: int
-    tags: frozenset[str]
-    set_slots: tuple[tuple[str, str], ...]
-    clear_slots: tuple[str, ...]
-    pack_index: int
-    position: int
-    where: Where
-
-    @property
-    def specificity(self) -> int:
-        """How many conditions the rule has: the first tie-break after priority."""
-        return (
-            (1 if self.steps is not None else 0) + len(self.signals) + (1 if self.any_signals else 0)
-            + len(self.not_signals) + len(self.slots) + len(self.no_slots)
-            + (1 if self.after else 0) + len(self.not_after)
-        )
-
-    def sort_key(self) -> tuple[int, int, int, int]:
-        """Smaller wins: priority, then specificity, then the later pack, then file order."""
-        return (-self.priority, -self.specificity, -self.pack_index, self.position)
-
-
-@dataclass(frozen=True)
-class PackInfo:
-    id: str
-    title: str
-    path: str
-    version: str
-
-
-@dataclass(frozen=True)
-class PackSet:
-    """Every pack of a Coach, composed: what the engine runs on. Immutable."""
-
-    packs: tuple[PackInfo, ...]
-    dictionary: tuple[tuple[str, int | None], ...]
-    synonyms: tuple[tuple[str, tuple[str, ...]], ...]
-    negators: tuple[str, ...]
-    signals: dict[str, SignalDef]
-    moves: dict[str, MoveDef]
-    slots: dict[str, SlotDef]
-    rules: tuple[Rule, ...]
-    flow: dict[Step, frozenset[Step]]
-    fingerprint: str
-    warnings: tuple[Problem, ...] = field(default=())
-    dictionary_where: dict[str, Where] = field(default_factory=dict)
-    # Named word lists (money, later, boss …) that keywords and patterns name as {money}.
-    vocab: tuple[tuple[str, tuple[str, ...]], ...] = ()
-    # Words dropped from a customer's turn before it is read: (anywhere, at a clause's start).
-    fillers: tuple[tuple[str, ...], tuple[str, ...]] = ((), ())
-    # Labelled customer turns for the nearest-example fallback: (source, text, signals), and
-    # its settings (k, threshold, agreement); None when no pack sets them.
-    examples: tuple[tuple[str, str, tuple[str, ...]], ...] = ()
-    nearest: tuple[int, float, float] | None = None
-
-
-# ---------------------------------------------------------------------------------------
-# Reading
-
-
-_KEYS_TOP = ("pack", "dictionary", "synonyms", "negators", "vocab", "fillers", "constructions",
-             "signals", "moves", "slots", "rules", "flow", "examples", "nearest")
-_KEYS_PACK = ("id", "title", "version", "description", "requires")
-_KEYS_MATCH = ("title", "description", "any", "all", "none", "phrases", "patterns",
-               "negatable", "replace", "filled", "constructions")
-# A later pack may replace a signal (replace: true); moves are never extended, so never replaced.
-_KEYS_MOVE = (*(k for k in _KEYS_MATCH if k != "replace"), "step", "note", "red_line")
-_KEYS_SLOT = ("title", "description", "type", "multi", "keywords", "patterns", "extract")
-_KEYS_RULE = ("id", "when", "say", "why", "next", "priority", "tags", "set", "clear",
-              "description")
-_KEYS_WHEN = ("step", "signals", "any_signals", "not_signals", "slots", "no_slots",
-              "after", "not_after")
-_ID = re.compile(r"^[a-z][a-z0-9_.\-]*$")
+_ID = re.compile(ID_PATTERN)
 _STEP_IDS = [s.value for s in Step]
 
 
 def bundled_dir() -> Path:
     """The folder holding the bundled packs (installed as ``coach/_rules``)."""
-    here = Path(__file__).resolve().parent
+    here = Path(__file__).resolve().parent.parent  # coach/
     installed = here / "_rules"
     if installed.is_dir():
         return installed
@@ -283,7 +107,7 @@ def resolve(sources: Iterable[str | Path] | None) -> tuple[list[Path], list[Prob
     return unique, problems
 
 
-class _Reader:
+class Reader:
     """Reads one pack file's data, recording problems instead of stopping at the first."""
 
     def __init__(self, path: str, problems: list[Problem]) -> None:
@@ -383,10 +207,10 @@ class _Reader:
 
 
 #: How a kind of name is called in a message.
-_KIND_NAMES = {"signal": "信号", "slot": "槽位", "rule, tag or move": "规则、标签或话术动作"}
+KIND_NAMES = {"signal": "信号", "slot": "槽位", "rule, tag or move": "规则、标签或话术动作"}
 
 
-def _line(pos: Pos | None) -> int:
+def line_of(pos: Pos | None) -> int:
     """The line of a position, 0 when there is none."""
     return pos.line if pos else 0
 
@@ -406,7 +230,7 @@ def _kind(value: Any) -> str:
 
 
 @dataclass
-class _RawPack:
+class RawPack:
     """One file read, not yet cross-checked against the others."""
 
     path: str
@@ -428,10 +252,10 @@ class _RawPack:
     nearest: tuple[int, float, float] | None = None
 
 
-def read_file(path: Path, problems: list[Problem]) -> _RawPack | None:
+def read_file(path: Path, problems: list[Problem]) -> RawPack | None:
     """Read one pack file; append every problem found to ``problems``."""
     spath = str(path)
-    r = _Reader(spath, problems)
+    r = Reader(spath, problems)
     try:
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:
@@ -459,8 +283,8 @@ def read_file(path: Path, problems: list[Problem]) -> _RawPack | None:
         r.err(Pos(1, 1), "E010", "规则包的顶层必须是映射",
               "以 'pack:' 开头，然后是 'signals:'、'slots:'、'rules:' …")
         return None
-    r.keys(data, _KEYS_TOP, "规则包")
-    rp = _RawPack(spath, None, [], [], {}, None, [], [], [], [], [],
+    r.keys(data, PACK.keys, "规则包")
+    rp = RawPack(spath, None, [], [], {}, None, [], [], [], [], [],
                   hashlib.sha1(raw).hexdigest())
 
     meta = r.mapping(data.get("pack"), data.pos.get("pack"), "'pack'")
@@ -468,7 +292,7 @@ def read_file(path: Path, problems: list[Problem]) -> _RawPack | None:
         r.err(data.pos.get("pack", Pos(1, 1)), "E103", "缺少 'pack' 头",
               "在文件开头加上 'pack: {id: my_pack, title: …}'")
     else:
-        r.keys(meta, _KEYS_PACK, "'pack'")
+        r.keys(meta, HEADER.keys, "'pack'")
         pid = r.ident(meta.get("id"), meta.pos.get("id", meta.at), "包 id")
         title = r.text(meta.get("title"), meta.pos.get("title"), "包标题")
         version = r.text(meta.get("version"), meta.pos.get("version"), "包版本")
@@ -486,7 +310,7 @@ def read_file(path: Path, problems: list[Problem]) -> _RawPack | None:
                 if isinstance(item, str):
                     rp.dictionary.append((keyword_text(item), None, ipos))
                 elif isinstance(item, LDict):
-                    r.keys(item, ("word", "freq"), "词典条目")
+                    r.keys(item, DICTIONARY_ENTRY.keys, "词典条目")
                     w = r.text(item.get("word"), ipos, "词典里的词", required=True)
                     f = item.get("freq")
                     if f is not None and (not isinstance(f, int) or isinstance(f, bool) or f < 1):
@@ -508,7 +332,7 @@ def read_file(path: Path, problems: list[Problem]) -> _RawPack | None:
 
     _read_hearing(r, data, rp)
 
-    for section, keys in (("signals", _KEYS_MATCH), ("moves", _KEYS_MOVE)):
+    for section, keys in (("signals", SIGNAL.keys), ("moves", MOVE.keys)):
         block = r.mapping(data.get(section), data.pos.get(section), f"'{section}'")
         if block is None:
             continue
@@ -527,7 +351,7 @@ def read_file(path: Path, problems: list[Problem]) -> _RawPack | None:
                 rp.signals.append((sid, SignalDef(sid, title, matcher, r.where(spos)), replace, spos,
                                    bool(given_title)))
             else:
-                step = _read_step(r, spec.get("step"), spec.pos.get("step"))
+                step = read_step(r, spec.get("step"), spec.pos.get("step"))
                 note = r.text(spec.get("note"), spec.pos.get("note"), "note")
                 red = r.boolean(spec.get("red_line"), spec.pos.get("red_line"), "red_line", False)
                 rp.moves.append((sid, MoveDef(sid, title, matcher, step, note, red, r.where(spos)), spos))
@@ -544,7 +368,7 @@ def read_file(path: Path, problems: list[Problem]) -> _RawPack | None:
             spec = r.mapping(spec, spos, f"slot '{sid}'")
             if spec is None or ok_id is None:
                 continue
-            r.keys(spec, _KEYS_SLOT, f"slot '{sid}'")
+            r.keys(spec, SLOT.keys, f"slot '{sid}'")
             stype = r.text(spec.get("type"), spec.pos.get("type"), "type") or "text"
             if stype not in SLOT_TYPES:
                 close = difflib.get_close_matches(stype, SLOT_TYPES, n=1)
@@ -609,7 +433,7 @@ def _bare_refs(value: Any) -> Any:
     return value
 
 
-def _read_matcher(r: _Reader, spec: LDict, what: str) -> Matcher:
+def _read_matcher(r: Reader, spec: LDict, what: str) -> Matcher:
     def alts(key: str) -> tuple[tuple[str, ...], ...]:
         value = _bare_refs(spec.get(key))
         pos = spec.pos.get(key)
@@ -664,7 +488,7 @@ def _read_matcher(r: _Reader, spec: LDict, what: str) -> Matcher:
                    constructions=tuple(built))
 
 
-def _read_hearing(r: _Reader, data: LDict, rp: _RawPack) -> None:
+def _read_hearing(r: Reader, data: LDict, rp: RawPack) -> None:
     """The sections that shape how customers are heard: vocab, fillers, constructions."""
     vocab = r.mapping(data.get("vocab"), data.pos.get("vocab"), "'vocab'")
     for name, words in (vocab or {}).items():
@@ -684,7 +508,7 @@ def _read_hearing(r: _Reader, data: LDict, rp: _RawPack) -> None:
         rp.vocab[str(name)] = got
     fillers = r.mapping(data.get("fillers"), data.pos.get("fillers"), "'fillers'")
     if fillers is not None:
-        r.keys(fillers, ("anywhere", "leading"), "'fillers'")
+        r.keys(fillers, FILLERS.keys, "'fillers'")
         for key in ("anywhere", "leading"):
             rp.fillers[key] = [w for w in (keyword_text(v) for v, _ in r.strings(fillers.get(key), fillers.pos.get(key),
                                                                               f"fillers 的 '{key}'")) if w]
@@ -702,7 +526,7 @@ def _read_hearing(r: _Reader, data: LDict, rp: _RawPack) -> None:
                 rp.constructions.setdefault(str(name), []).append((text, tpos))
 
 
-def _read_examples(r: _Reader, data: LDict, rp: _RawPack) -> None:
+def _read_examples(r: Reader, data: LDict, rp: RawPack) -> None:
     """``examples:`` (source id → turns, each a text or [text, signal, …]) and ``nearest:``."""
     block = r.mapping(data.get("examples"), data.pos.get("examples"), "'examples'")
     for source, turns in (block or {}).items():
@@ -721,7 +545,7 @@ def _read_examples(r: _Reader, data: LDict, rp: _RawPack) -> None:
             rp.examples.append((str(source), item[0], tuple(item[1:]), ipos))
     spec = r.mapping(data.get("nearest"), data.pos.get("nearest"), "'nearest'")
     if spec is not None:
-        r.keys(spec, ("k", "threshold", "agreement"), "'nearest'")
+        r.keys(spec, NEAREST.keys, "'nearest'")
         k = spec.get("k", 5)
         th = spec.get("threshold", 0.5)
         ag = spec.get("agreement", 0.5)
@@ -739,15 +563,15 @@ def _alternation(words: Iterable[str]) -> str:
     return "(?:" + "|".join(re.escape(w) for w in sorted(set(words), key=lambda w: (-len(w), w))) + ")"
 
 
-def _expand_refs(text: str, vocab: dict[str, list[str]]) -> str:
+def expand_refs(text: str, vocab: dict[str, list[str]]) -> str:
     return VOCAB_REF.sub(lambda m: _alternation(vocab[m.group(1)]) if m.group(1) in vocab else m.group(0), text)
 
 
-def _unknown_refs(text: str, vocab: dict[str, list[str]]) -> list[str]:
+def unknown_refs(text: str, vocab: dict[str, list[str]]) -> list[str]:
     return [n for n in VOCAB_REF.findall(text) if n not in vocab and n not in PATTERN_MACROS]
 
 
-def _resolve_matcher(m: Matcher, vocab: dict[str, list[str]], constructions: dict[str, list[str]],
+def resolve_matcher(m: Matcher, vocab: dict[str, list[str]], constructions: dict[str, list[str]],
                      report: Any) -> Matcher:
     """Expand vocabularies in patterns and turn constructions into patterns (compose time).
 
@@ -763,12 +587,12 @@ def _resolve_matcher(m: Matcher, vocab: dict[str, list[str]], constructions: dic
     pats: list[re.Pattern[str]] = []
     src: list[str] = []
     for p in m.patterns:
-        bad = _unknown_refs(p.pattern, vocab)
+        bad = unknown_refs(p.pattern, vocab)
         if bad:
             report(f"模式用了未知的词表 '{{{bad[0]}}}'", "在 'vocab:' 下定义它")
             continue
         if VOCAB_REF.search(p.pattern):
-            pats.append(re.compile(_expand_refs(p.pattern, vocab), p.flags))
+            pats.append(re.compile(expand_refs(p.pattern, vocab), p.flags))
             src.append(p.pattern)
         else:
             pats.append(p)
@@ -784,13 +608,13 @@ def _resolve_matcher(m: Matcher, vocab: dict[str, list[str]], constructions: dic
         slot = _alternation(w2 for w in items for w2 in (vocab[w[1:-1]] if w.startswith("{") and w.endswith("}")
                                                          else [w]))
         for template in constructions[cname]:
-            pats.append(re.compile(_expand_refs(template, vocab).replace(CONSTRUCTION_SLOT, slot)))
+            pats.append(re.compile(expand_refs(template, vocab).replace(CONSTRUCTION_SLOT, slot)))
             src.append(f"{cname}:" + "|".join(items))
     return Matcher(m.any, m.all, m.none, m.phrases, tuple(pats), m.negatable, m.filled,
                    pattern_src=tuple(src), constructions=m.constructions)
 
 
-def _read_step(r: _Reader, value: Any, pos: Pos | None) -> Step | None:
+def read_step(r: Reader, value: Any, pos: Pos | None) -> Step | None:
     if value is None:
         return None
     text = str(value)
@@ -800,339 +624,3 @@ def _read_step(r: _Reader, value: Any, pos: Pos | None) -> Step | None:
     r.err(pos, "E110", f"未知的步骤 '{text}'",
           f"是不是 '{close[0]}'？" if close else "步骤：" + "、".join(_STEP_IDS))
     return None
-
-
-# ---------------------------------------------------------------------------------------
-# Composing
-
-
-def _known(r: _Reader, kind: str, name: str, known: set[str] | dict[str, Any], pos: Pos | None,
-           code: str) -> bool:
-    # A hashed membership test: this runs for every name every rule refers to, so it must
-    # not copy ``known`` (that made loading quadratic in the number of signals).
-    if name in known:
-        return True
-    close = difflib.get_close_matches(name, list(known), n=1)
-    label = _KIND_NAMES.get(kind, kind)
-    hint = f"是不是 '{close[0]}'？" if close else f"先定义{label} '{name}'，或删掉它"
-    r.err(pos, code, f"未知的{label} '{name}'", hint)
-    return False
-
-
-def compose(raws: list[_RawPack], problems: list[Problem]) -> PackSet | None:
-    """Cross-check the packs and build the PackSet; later packs win (see docs)."""
-    signals: dict[str, SignalDef] = {}
-    moves: dict[str, MoveDef] = {}
-    slots: dict[str, SlotDef] = {}
-    dictionary: dict[str, int | None] = {}
-    dictionary_where: dict[str, Where] = {}
-    synonyms: dict[str, list[str]] = {}
-    negators: list[str] | None = None
-    flow: dict[Step, set[Step]] = {}
-    pack_ids: dict[str, str] = {}
-    vocab: dict[str, list[str]] = {}
-    fillers: dict[str, list[str]] = {"anywhere": [], "leading": []}
-    constructions: dict[str, list[str]] = {}
-    examples: list[tuple[str, str, tuple[str, ...]]] = []
-    nearest: tuple[int, float, float] | None = None
-
-    for raw in raws:
-        r = _Reader(raw.path, problems)
-        if raw.info:
-            if raw.info.id in pack_ids:
-                r.err(Pos(1, 1), "E104", f"包 id '{raw.info.id}' 已被 {pack_ids[raw.info.id]} 使用",
-                      "每个规则包用自己的 id")
-            pack_ids[raw.info.id] = raw.path
-        for word, freq, dpos in raw.dictionary:
-            dictionary[word] = freq
-            dictionary_where[word] = r.where(dpos)
-        for key, vals in raw.synonyms.items():
-            synonyms.setdefault(key, [])
-            synonyms[key] += [v for v in vals if v not in synonyms[key]]
-        if raw.negators is not None:
-            negators = raw.negators
-        # Vocabularies, fillers and constructions: later packs extend them.
-        for name, words in raw.vocab.items():
-            vocab.setdefault(name, [])
-            vocab[name] += [w for w in words if w not in vocab[name]]
-        for key, words in raw.fillers.items():
-            fillers[key] += [w for w in words if w not in fillers[key]]
-        for name, templates in raw.constructions.items():
-            constructions.setdefault(name, []).extend(t for t, _ in templates)
-        if raw.nearest is not None:
-            nearest = raw.nearest
-        seen: dict[str, Pos | None] = {}
-        for sid, sdef, replace, _pos, titled in raw.signals:
-            # Later packs extend a signal's keywords unless they say replace: true; an
-            # extension without a title keeps the title the signal already has.
-            if sid in signals and not replace:
-                old = signals[sid].match
-                new = sdef.match
-                merged = Matcher(old.any + new.any, old.all + new.all, old.none + new.none,
-                                 old.phrases + new.phrases, old.patterns + new.patterns,
-                                 new.negatable and old.negatable,
-                                 tuple(dict.fromkeys(old.filled + new.filled)),
-                                 constructions=old.constructions + new.constructions)
-                sdef = SignalDef(sid, sdef.title if titled else signals[sid].title, merged, sdef.where)
-            signals[sid] = sdef
-        for sid, mdef, _pos in raw.moves:
-            moves[sid] = mdef
-        for sid, sdef2, _pos in raw.slots:
-            slots[sid] = sdef2
-        for step, targets, pos in raw.flow:
-            src = _read_step(r, step, pos)
-            for t, tpos in targets:
-                dst = _read_step(r, t, tpos)
-                if src and dst:
-                    flow.setdefault(src, set()).add(dst)
-        del seen
-
-    # Examples are checked once every signal of every pack is known.
-    for raw in raws:
-        r = _Reader(raw.path, problems)
-        for source, text, sigs, epos in raw.examples:
-            # Every unknown signal is reported, not just the first.
-            unknown = [sig for sig in sigs if not _known(r, "signal", sig, signals, epos, "E111")]
-            if not unknown:
-                examples.append((source, text, sigs))
-
-    # Vocabularies and constructions resolve once every pack has added to them.
-    tables: tuple[dict[str, Any], ...] = (signals, moves)
-    for table in tables:
-        for sid, d in list(table.items()):
-            def report(message: str, hint: str, d: Any = d, sid: str = sid) -> None:
-                problems.append(Problem(d.where.path, d.where.line, d.where.col, "E117",
-                                        f"'{sid}' 里：{message}", hint))
-            resolved = _resolve_matcher(d.match, vocab, constructions, report)
-            if resolved is not d.match:
-                table[sid] = type(d)(**{**d.__dict__, "match": resolved})
-    for sid, slot in list(slots.items()):
-        if any(VOCAB_REF.search(p.pattern) for p in slot.patterns):
-            bad = [n for p in slot.patterns for n in _unknown_refs(p.pattern, vocab)]
-            if bad:
-                problems.append(Problem(slot.where.path, slot.where.line, slot.where.col, "E117",
-                                        f"槽位 '{sid}' 的模式用了未知的词表 '{{{bad[0]}}}'",
-                                        "在 'vocab:' 下定义它"))
-                continue
-            slots[sid] = SlotDef(**{**slot.__dict__, "patterns": tuple(
-                re.compile(_expand_refs(p.pattern, vocab), p.flags) for p in slot.patterns)})
-
-    for table in (signals, moves):
-        for sid, d in table.items():
-            for name in d.match.filled:
-                if name not in slots:
-                    close = difflib.get_close_matches(name, list(slots), n=1)
-                    problems.append(Problem(d.where.path, d.where.line, d.where.col, "E112",
-                                            f"'{sid}' 的 'filled' 提到了未知的槽位 '{name}'",
-                                            f"是不是 '{close[0]}'？" if close else "在 'slots:' 下定义这个槽位"))
-
-    # Rules are read after every signal and slot of every pack is known, so a pack may
-    # refer to what an earlier or later pack defines.
-    rules: dict[str, Rule] = {}
-    tags: set[str] = set()
-    all_rule_items = []
-    position = 0
-    for pack_index, raw in enumerate(raws):
-        ids_here: dict[str, Pos | None] = {}
-        for item, pos in raw.rules:
-            all_rule_items.append((pack_index, raw, item, pos, position))
-            position += 1
-            rid = item.get("id")
-            if isinstance(rid, str):
-                if rid in ids_here:
-                    _Reader(raw.path, problems).err(
-                        item.pos.get("id", pos), "E104",
-                        f"规则 id '{rid}' 在这个包里用了两次（第一次在第 {_line(ids_here[rid])} 行）",
-                        "每条规则用自己的 id；要覆盖别的包里的规则，把它放在后加载的包里")
-                ids_here[rid] = item.pos.get("id", pos)
-            rule_tags = item.get("tags")
-            if isinstance(rule_tags, list):
-                tags |= {str(x) for x in rule_tags}
-            elif isinstance(rule_tags, str):
-                tags.add(rule_tags)
-    rule_ids = {rid for _, _, item, _, _ in all_rule_items if isinstance(rid := item.get("id"), str)}
-    names = set(slots) | set(BUILTIN_NAMES)
-    after_names = rule_ids | tags | set(moves)  # once, not once per rule
-    for pack_index, raw, item, pos, position in all_rule_items:
-        rule = _read_rule(_Reader(raw.path, problems), item, pos, pack_index, position,
-                          signals, slots, moves, after_names, names)
-        if rule is not None:
-            rules[rule.id] = rule  # a later pack's rule of the same id replaces it
-
-    ruleset = tuple(sorted(rules.values(), key=lambda x: (x.pack_index, x.position)))
-    _check_fallbacks(ruleset, raws, problems)
-    if any(p.is_error for p in problems):
-        return None
-    digest = hashlib.sha1("|".join(r.digest for r in raws).encode()).hexdigest()[:16]
-    return PackSet(
-        packs=tuple(r.info for r in raws if r.info),
-        dictionary=tuple(dictionary.items()),
-        synonyms=tuple((k, tuple(v)) for k, v in synonyms.items()),
-        negators=tuple(negators if negators is not None else DEFAULT_NEGATORS),
-        signals=signals,
-        moves=moves,
-        slots=slots,
-        rules=ruleset,
-        flow={k: frozenset(v) for k, v in flow.items()},
-        fingerprint=digest,
-        dictionary_where=dictionary_where,
-        vocab=tuple((k, tuple(v)) for k, v in vocab.items()),
-        fillers=(tuple(fillers["anywhere"]), tuple(fillers["leading"])),
-        examples=tuple(examples),
-        nearest=nearest,
-    )
-
-
-def _read_rule(r: _Reader, item: LDict, pos: Pos | None, pack_index: int, position: int,
-               signals: dict[str, SignalDef], slots: dict[str, SlotDef], moves: dict[str, MoveDef],
-               after_names: set[str], template_names: set[str]) -> Rule | None:
-    r.keys(item, _KEYS_RULE, "规则")
-    rid = r.ident(item.get("id"), item.pos.get("id", pos), "规则 id")
-    label = f"规则 '{rid}'" if rid else "规则"
-    when = r.mapping(item.get("when"), item.pos.get("when"), f"{label} 的 'when'")
-    steps: frozenset[Step] | None = None
-    conds: dict[str, frozenset[str]] = {k: frozenset() for k in _KEYS_WHEN if k != "step"}
-    if when is not None:
-        r.keys(when, _KEYS_WHEN, f"{label} 的 'when'")
-        if "step" in when:
-            found = []
-            for s, spos in r.strings(when["step"], when.pos["step"], "step"):
-                st = _read_step(r, s, spos)
-                if st:
-                    found.append(st)
-            steps = frozenset(found)
-        for key in conds:
-            vals = r.strings(when.get(key), when.pos.get(key), f"{label} 的 '{key}'")
-            good = []
-            for name, npos in vals:
-                if key.endswith("signals"):
-                    ok = _known(r, "signal", name, signals, npos, "E111")
-                elif key.endswith("slots"):
-                    ok = _known(r, "slot", name, slots, npos, "E112")
-                else:
-                    ok = _known(r, "rule, tag or move", name, after_names, npos, "E115")
-                if ok:
-                    good.append(name)
-            conds[key] = frozenset(good)
-    say_items = r.strings(item.get("say"), item.pos.get("say", pos), f"{label} 的 'say'")
-    if not say_items:
-        r.err(item.pos.get("say", pos), "E103", f"{label}没有 'say'",
-              "至少给一句回复")
-    say = []
-    for text, tpos in say_items:
-        t = Template.parse(text)
-        _check_template(r, t, tpos, template_names, label)
-        if not text.strip():
-            r.err(tpos, "E107", f"{label}里有空的回复")
-        say.append(t)
-    why_text = r.text(item.get("why"), item.pos.get("why", pos), f"{label} 的 'why'", required=True)
-    why = Template.parse(why_text)
-    _check_template(r, why, item.pos.get("why"), template_names, label)
-    nxt = _read_step(r, item.get("next"), item.pos.get("next"))
-    prio = item.get("priority", 0)
-    if isinstance(prio, bool) or not isinstance(prio, int):
-        r.err(item.pos.get("priority"), "E102", "priority 必须是整数")
-        prio = 0
-    tags = frozenset(t for t, _ in r.strings(item.get("tags"), item.pos.get("tags"), "tags"))
-    sets: list[tuple[str, str]] = []
-    setspec = r.mapping(item.get("set"), item.pos.get("set"), f"{label} 的 'set'")
-    if setspec is not None:
-        for k, v in setspec.items():
-            if _known(r, "slot", str(k), slots, setspec.pos.get(k), "E112"):
-                sets.append((str(k), r.text(v, setspec.pos.get(k), f"'{k}' 的值")))
-    clears = []
-    for name, npos in r.strings(item.get("clear"), item.pos.get("clear"), "clear"):
-        if _known(r, "slot", name, slots, npos, "E112"):
-            clears.append(name)
-    if rid is None or not say_items or not why_text:
-        return None
-    return Rule(
-        id=rid, steps=steps, signals=conds["signals"], any_signals=conds["any_signals"],
-        not_signals=conds["not_signals"], slots=conds["slots"], no_slots=conds["no_slots"],
-        after=conds["after"], not_after=conds["not_after"], say=tuple(say), why=why, next=nxt,
-        priority=prio, tags=tags, set_slots=tuple(sets), clear_slots=tuple(clears),
-        pack_index=pack_index, position=position, where=r.where(item.pos.get("id", pos)),
-    )
-
-
-def _check_template(r: _Reader, t: Template, pos: Pos | None, names: set[str], label: str) -> None:
-    for bad in t.bad_references():
-        r.err(pos, "E113", f"{label}里的 '{bad}' 不是槽位引用",
-              "写成 {槽位id}，只用普通的槽位 id；要显示花括号，请换个说法")
-    for name in t.names:
-        if name not in names:
-            close = difflib.get_close_matches(name, sorted(names), n=1)
-            r.err(pos, "E113", f"{label}的模板用了未定义的槽位 '{name}'",
-                  f"是不是 '{{{close[0]}}}'？" if close else "在 'slots:' 下定义这个槽位")
-
-
-def _check_fallbacks(rules: tuple[Rule, ...], raws: list[_RawPack], problems: list[Problem]) -> None:
-    """Every step needs a rule that answers whatever the customer says."""
-    if not rules:
-        return
-    for step in Step:
-        has = any(
-            (r.steps is None or step in r.steps) and not (r.signals or r.any_signals or r.slots
-                                                          or r.after or r.not_signals or r.no_slots or r.not_after)
-            and any(not t.names or set(t.names) <= {"customer"} for t in r.say)
-            for r in rules
-        )
-        if not has:
-            path = raws[-1].path if raws else "?"
-            problems.append(Problem(
-                path, 0, 0, "E116", f"步骤 '{step.value}' 没有兜底规则",
-                f"加一条只有 'when: {{step: {step.value}}}' 的规则，回复里不引用槽位，"
-                "让这一步的每一轮都有回答"))
-
-
-def load_packset(sources: Iterable[str | Path] | str | Path | None) -> tuple[PackSet | None, list[Problem]]:
-    """Read, validate and compose packs. Returns the PackSet (None on errors) and all problems."""
-    # A large pack allocates a million small objects and no cycles: the collector's full
-    # passes over them cost more than the rest of the load, so it waits until we are done.
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        return _load_packset(sources)
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
-def _load_packset(sources: Iterable[str | Path] | str | Path | None) -> tuple[PackSet | None, list[Problem]]:
-    files, problems = resolve(sources)  # type: ignore[arg-type]
-    raws: list[_RawPack] = []
-    for f in files:
-        raw = read_file(f, problems)
-        if raw is not None:
-            raws.append(raw)
-    # Pull in bundled packs that a pack requires and that the caller did not list.
-    have = {r.info.id for r in raws if r.info}
-    bundled = bundled_packs()
-    extra: list[_RawPack] = []
-    for raw in raws:
-        for req, rpos in raw.requires:
-            if req in have:
-                continue
-            if req in bundled:
-                got = read_file(bundled[req], problems)
-                if got is not None:
-                    extra.append(got)
-                    have.add(req)
-            else:
-                _Reader(raw.path, problems).err(rpos, "E120", f"找不到依赖的规则包 '{req}'",
-                                                "在 Coach.load([...]) 里列出它，或用自带包的 id")
-    raws = extra + raws
-    if any(p.is_error for p in problems):
-        return None, problems
-    if not raws:
-        problems.append(Problem("?", 0, 0, "E002", "没有要加载的规则包", "至少指定一个规则包"))
-        return None, problems
-    return compose(raws, problems), problems
-
-
-def load_or_raise(sources: Iterable[str | Path] | str | Path | None) -> PackSet:
-    packset, problems = load_packset(sources)
-    if packset is None:
-        raise PackError(problems)
-    return PackSet(**{**packset.__dict__, "warnings": tuple(p for p in problems if not p.is_error)})
-
