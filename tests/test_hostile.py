@@ -106,11 +106,30 @@ def test_tags_are_refused(tmp_path, tag):
     assert any(p.code == "E001" for p in problems)
 
 
-@pytest.mark.parametrize("pattern", ["(a+)+b", "(a|aa)*c", ".*a.*b.*c", r"(\\w)\\1", "(?=x)y", "a{1,5000}"])
-def test_backtracking_patterns_are_refused(tmp_path, pattern):
-    """Patterns that can backtrack catastrophically are refused at load time."""
+@pytest.mark.parametrize("pattern", [r"(\\w)\\1", "(?=x)y", "(?<!x)y", "a{1,5000}", "x{99999999999}", r"(\\ba+)+b",
+                                     "(?>a+)b", "a++b"])
+def test_patterns_no_linear_engine_runs_are_refused(tmp_path, pattern):
+    """What RE2 cannot run (back-references, look-around, atomic, possessive, \\b) and counted
+    repeats above {0,100} are refused at lint with E114 at the pattern's line."""
     text = f'pack: {{id: p}}\nsignals:\n  s: {{patterns: ["{pattern}"]}}\nrules:\n  - id: r\n    say: ["好"]\n    why: 沟通。\n'
-    assert any(p.code == "E114" for p in lint([write_pack(tmp_path, text)]))
+    problems = [p for p in lint([write_pack(tmp_path, text)]) if p.code == "E114"]
+    assert problems and problems[0].line == 3
+
+
+@pytest.mark.parametrize("pattern,text", [
+    ("(a+)+b", "a" * 300), ("(a|aa)*c", "a" * 300), (".*a.*b.*c", "ab" * 150),
+    (r"\\d{1,100}\\d{1,100}\\d{1,100}\\d{1,100}x", "1" * 300 + "，x"),
+    (r"\\d{1,100}\\d{1,100}\\d{1,100}\\d{1,100}\\d{1,100}x", "1" * 300 + "，x"),
+])
+def test_backtracking_patterns_run_in_bounded_time(tmp_path, pattern, text):
+    """Patterns that backtrack catastrophically in Python's re load and are run on RE2:
+    one hear() of the hostile text returns (the bench times it; here it must not hang)."""
+    pack = f'pack: {{id: p}}\nsignals:\n  s: {{patterns: ["{pattern}"]}}\nrules:\n  - id: r\n    say: ["好"]\n    why: 沟通。\n'
+    c = Coach.load(["default", write_pack(tmp_path, pack)])
+    from coach.safepattern import compile_pattern
+
+    assert compile_pattern(pattern.replace("\\\\", "\\")).engine == "re2"
+    assert c.session().hear(text).text
 
 
 def test_allowed_pattern_on_hostile_input_is_fast_enough(tmp_path):

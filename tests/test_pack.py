@@ -104,8 +104,8 @@ def test_hostile_yaml_is_refused(tmp_path, snippet, code):
 
 
 def test_bad_pattern_is_refused(tmp_path):
-    """A pattern with nested repeats (catastrophic backtracking) is refused at load time."""
-    text = MINIMAL.replace('"问题是(?P<value>.+)"', '"(a+)+b"')
+    """A pattern no linear-time engine can run (a back-reference) is refused at load time."""
+    text = MINIMAL.replace('"问题是(?P<value>.+)"', '"(a+)\\\\1b"')
     assert "E114" in codes(lint([write_pack(tmp_path, text)]))
 
 

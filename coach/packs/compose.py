@@ -24,6 +24,7 @@ from .model import (
     Where,
 )
 from .read import (
+    compose_pattern,
     KIND_NAMES,
     RawPack,
     Reader,
@@ -144,8 +145,11 @@ def compose(raws: list[RawPack], problems: list[Problem]) -> PackSet | None:
                                         f"槽位 '{sid}' 的模式用了未知的词表 '{{{bad[0]}}}'",
                                         "在 'vocab:' 下定义它"))
                 continue
-            slots[sid] = SlotDef(**{**slot.__dict__, "patterns": tuple(
-                re.compile(expand_refs(p.pattern, vocab), p.flags) for p in slot.patterns)})
+            compiled = [compose_pattern(expand_refs(p.pattern, vocab), p.flags,
+                                        lambda msg, hint, w=slot.where: problems.append(
+                                            Problem(w.path, w.line, w.col, "E114", msg, hint)))
+                        for p in slot.patterns]
+            slots[sid] = SlotDef(**{**slot.__dict__, "patterns": tuple(c for c in compiled if c is not None)})
 
     for table in (signals, moves):
         for sid, d in table.items():

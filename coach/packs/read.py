@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import Problem
-from ..safepattern import check as check_pattern
+from ..safepattern import UnsafePattern, compile_pattern
 from ..steps import Step
 from ..text import keyword_text
 from ..yamlsafe import MAX_FILE_BYTES, LDict, LList, Pos, YamlProblem, load_located
@@ -192,17 +192,13 @@ class Reader:
             expanded = expanded.replace("{" + name + "}", macro)
         # A vocabulary is known only once every pack is read: checked here as one word,
         # expanded (a group of plain words, which adds no backtracking) when packs compose.
-        unsafe = check_pattern(VOCAB_REF.sub("(?:w)", expanded.replace(CONSTRUCTION_SLOT, "(?:w)")))
-        if unsafe and not unsafe.startswith("invalid"):
-            self.err(pos, "E114", f"{what}不安全：{unsafe}",
-                     "模式只允许分组、字符类、选择和有上限的重复；"
-                     "见 docs/rule-packs.md 的 Slots 一节")
-            return None
         try:
-            return re.compile(expanded)
-        except re.error as exc:
-            self.err(pos, "E114", f"{what}不是有效的模式：{exc}",
-                     "模式是 Python 正则表达式；( ) [ ] ? * + 要用 \\ 转义")
+            compile_pattern(VOCAB_REF.sub("(?:w)", expanded.replace(CONSTRUCTION_SLOT, "(?:w)")))
+            return compile_pattern(expanded)  # type: ignore[return-value]
+        except UnsafePattern as exc:
+            self.err(pos, "E114", f"{what}不能使用：{exc}",
+                     "模式允许分组、字符类、选择和最多 {0,100} 次的重复；"
+                     "见 docs/rule-packs.md 的 Slots 一节和 docs/limits.md")
             return None
 
 
@@ -592,7 +588,10 @@ def resolve_matcher(m: Matcher, vocab: dict[str, list[str]], constructions: dict
             report(f"模式用了未知的词表 '{{{bad[0]}}}'", "在 'vocab:' 下定义它")
             continue
         if VOCAB_REF.search(p.pattern):
-            pats.append(re.compile(expand_refs(p.pattern, vocab), p.flags))
+            got = compose_pattern(expand_refs(p.pattern, vocab), p.flags, report)
+            if got is None:
+                continue
+            pats.append(got)
             src.append(p.pattern)
         else:
             pats.append(p)
@@ -608,7 +607,10 @@ def resolve_matcher(m: Matcher, vocab: dict[str, list[str]], constructions: dict
         slot = _alternation(w2 for w in items for w2 in (vocab[w[1:-1]] if w.startswith("{") and w.endswith("}")
                                                          else [w]))
         for template in constructions[cname]:
-            pats.append(re.compile(expand_refs(template, vocab).replace(CONSTRUCTION_SLOT, slot)))
+            got = compose_pattern(expand_refs(template, vocab).replace(CONSTRUCTION_SLOT, slot), 0, report)
+            if got is None:
+                continue
+            pats.append(got)
             src.append(f"{cname}:" + "|".join(items))
     return Matcher(m.any, m.all, m.none, m.phrases, tuple(pats), m.negatable, m.filled,
                    pattern_src=tuple(src), constructions=m.constructions)
@@ -624,3 +626,12 @@ def read_step(r: Reader, value: Any, pos: Pos | None) -> Step | None:
     r.err(pos, "E110", f"未知的步骤 '{text}'",
           f"是不是 '{close[0]}'？" if close else "步骤：" + "、".join(_STEP_IDS))
     return None
+
+
+def compose_pattern(source: str, flags: int, report: Any) -> Any:
+    """A pattern expanded at compose time, compiled with bounded work (None: reported)."""
+    try:
+        return compile_pattern(source, flags)
+    except UnsafePattern as exc:
+        report(f"展开词表后的模式不能使用：{exc}", "缩短词表或模式；见 docs/limits.md")
+        return None
