@@ -241,6 +241,7 @@ def _practice(args: argparse.Namespace) -> int:
 def _lint(args: argparse.Namespace) -> int:
     from pathlib import Path
 
+    from .limits import regular_files
     from .lint import lint
     from .scenario import is_scenario_file, lint_scenario
 
@@ -248,7 +249,7 @@ def _lint(args: argparse.Namespace) -> int:
     problems = []
     for raw in args.paths:
         path = Path(raw)
-        files = sorted(path.glob("*.yaml")) if path.is_dir() else [path]
+        files = regular_files(path, "*.yaml") if path.is_dir() else [path]
         scen = [f for f in files if f.is_file() and is_scenario_file(f)]
         for f in scen:
             problems += lint_scenario(f)

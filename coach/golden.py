@@ -9,7 +9,8 @@ from typing import Any
 
 from .engine import Coach
 from .errors import PackError, Problem
-from .yamlsafe import LDict, LList, YamlProblem, load_located
+from .limits import read_capped
+from .yamlsafe import MAX_FILE_BYTES, LDict, LList, YamlProblem, load_located
 
 _TURN_KEYS = ("customer", "salesperson", "expect")
 _EXPECT_CUSTOMER = ("step", "signals", "not_signals", "only_signals", "rule", "text_contains",
@@ -71,7 +72,11 @@ def run_dialogue(path: Path, coaches: dict[tuple[str, ...], Coach] | None = None
     """Replay one golden dialogue; every expectation that fails becomes a Failure."""
     res = Result(str(path))
     try:
-        data = load_located(path.read_text(encoding="utf-8"))
+        data = load_located(read_capped(path, MAX_FILE_BYTES).decode("utf-8-sig"))
+    except UnicodeDecodeError as exc:
+        res.problems.append(Problem(str(path), 0, 0, "E001", f"文件不是 UTF-8 编码（第 {exc.start} 字节）",
+                                    "另存为 UTF-8"))
+        return res
     except YamlProblem as exc:
         res.problems.append(Problem(str(path), exc.pos.line, exc.pos.col, "E001", exc.message, exc.hint))
         return res
@@ -85,7 +90,13 @@ def run_dialogue(path: Path, coaches: dict[tuple[str, ...], Coach] | None = None
         if key not in _TOP:
             res.problems.append(_unknown(str(path), data, key, _TOP, "对话"))
     packs = data.get("packs") or ["default"]
-    packs = [packs] if isinstance(packs, str) else [str(p) for p in packs]
+    if isinstance(packs, str):
+        packs = [packs]
+    elif not isinstance(packs, list) or not all(isinstance(p, str) for p in packs):
+        pos = data.pos.get("packs")
+        res.problems.append(Problem(str(path), pos.line if pos else 1, pos.col if pos else 1, "E102",
+                                    "'packs' 必须是规则包名称或路径（文字），或它们的列表"))
+        return res
     # A pack given as a path (with a "/" or a .yaml suffix) is relative to the dialogue
     # file; a bare name is a bundled pack id, even when a folder of that name sits beside
     # the dialogue (dialogues/golden/default/ must not shadow the default pack).
@@ -111,6 +122,12 @@ def run_dialogue(path: Path, coaches: dict[tuple[str, ...], Coach] | None = None
             if key not in _TURN_KEYS:
                 res.problems.append(_unknown(str(path), turn, key, _TURN_KEYS, "这一轮"))
         expect = turn.get("expect") or LDict()
+        if not isinstance(expect, LDict):
+            pos = turn.pos.get("expect")
+            res.problems.append(Problem(str(path), pos.line if pos else line, pos.col if pos else 1, "E102",
+                                        "'expect' 必须是映射（step: …、signals: …）"))
+            expect = LDict()
+            expect.pos, expect.at = {}, turns.pos[i]
         res.turns += 1
         if "customer" in turn:
             s = session.hear(str(turn["customer"] or ""))

@@ -10,8 +10,9 @@ from typing import Any
 
 from .errors import PackError, Problem
 from .steps import Step
+from .limits import MAX_PATIENCE, read_capped
 from .text import keyword_text
-from .yamlsafe import LDict, LList, Pos, YamlProblem, load_located
+from .yamlsafe import MAX_FILE_BYTES, LDict, LList, Pos, YamlProblem, load_located
 
 CUSTOMER_TYPES = ("回避型", "委托型", "咨询型", "自主型")
 DECISION_ROLES = ("决策人", "代理决策人", "影响决策人")
@@ -188,7 +189,7 @@ def read_scenario(path: Path, problems: list[Problem]) -> Scenario | None:
         return v
 
     try:
-        data = load_located(path.read_text(encoding="utf-8"))
+        data = load_located(read_capped(path, MAX_FILE_BYTES).decode("utf-8-sig"))
     except YamlProblem as exc:
         err(exc.pos, "E001", exc.message, exc.hint)
         return None
@@ -297,12 +298,13 @@ def read_scenario(path: Path, problems: list[Problem]) -> Scenario | None:
         try:
             level = Level(int(lv.get("reveal", 1)), int(lv.get("closed_reveal", 1)),
                           float(lv.get("objection_rate", 0.3)), int(lv.get("patience", 8)))
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):  # OverflowError: patience: .inf
             err(lv.at, "E102", f"难度 '{name}' 的各项必须是数字", "reveal、closed_reveal、patience 是整数；objection_rate 在 0 到 1 之间")
             continue
-        if not 0 <= level.objection_rate <= 1 or level.patience < 1 or level.reveal < 1:
+        if (not 0 <= level.objection_rate <= 1 or not 1 <= level.patience <= MAX_PATIENCE
+                or not 1 <= level.reveal <= MAX_PATIENCE or not 0 <= level.closed_reveal <= MAX_PATIENCE):
             err(lv.at, "E102", f"难度 '{name}' 的数值超出范围",
-                "reveal ≥ 1，patience ≥ 1，objection_rate 在 0 到 1 之间")
+                f"reveal、patience 在 1 到 {MAX_PATIENCE} 之间，objection_rate 在 0 到 1 之间")
         levels[name] = level
 
     trainees: dict[str, tuple[str, ...]] = {}
@@ -333,7 +335,7 @@ def lint_scenario(path: Path) -> list[Problem]:
 def is_scenario_file(path: Path) -> bool:
     """Scenario files start with a ``scenario:`` header; packs with ``pack:``."""
     try:
-        head = path.read_text(encoding="utf-8", errors="replace")[:4000]
+        head = read_capped(path, MAX_FILE_BYTES).decode("utf-8", "replace")[:4000]
     except OSError:
         return False
     for line in head.splitlines():

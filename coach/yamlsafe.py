@@ -91,7 +91,11 @@ class _Loader(_Base):
                 seq.append(self._build(item, depth + 1))
                 seq.pos.append(_pos(item))
             return seq
-        return self.construct_object(node, deep=True)
+        try:
+            return self.construct_object(node, deep=True)
+        except (ValueError, OverflowError):
+            # int() refuses 4,300 digits and more; a pack never needs such a number.
+            raise YamlProblem("这个数太长了，无法读取", _pos(node), "写一个短一些的数") from None
 
 
 _SAFE_TAGS = {

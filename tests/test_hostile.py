@@ -236,3 +236,100 @@ def test_whole_file_problem_names_the_file_without_a_fake_position(tmp_path):
         Coach.load([missing])
     line = str(exc.value.problems[0])
     assert line.startswith(f"{missing}: E002 ") and ":0:0" not in line
+
+
+# -- files that never end, never open, or loop ---------------------------------------------
+
+GOOD_PACK = 'pack: {id: good}\nrules:\n  - id: r\n    say: ["好"]\n    why: 沟通。\n'
+
+
+def _lint_in_child(tmp_path: Path, *paths: str) -> subprocess.CompletedProcess:
+    """coach lint in a child process: a hang is a timeout failure here, not a stuck suite."""
+    return subprocess.run([sys.executable, "-m", "coach", "lint", *paths], capture_output=True, text=True,
+                          cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=60)
+
+
+def test_pack_that_never_ends_or_never_opens_is_refused(tmp_path):
+    """A symlink to /dev/zero and a FIFO named *.yaml: E002 at once, alone or in a folder."""
+    (tmp_path / "zero.yaml").symlink_to("/dev/zero")
+    os.mkfifo(tmp_path / "fifo.yaml")
+    r = _lint_in_child(tmp_path, "zero.yaml", "fifo.yaml")
+    assert r.returncode == 1 and r.stdout.count("E002") == 2 and "Traceback" not in r.stderr
+    folder = tmp_path / "packs"
+    folder.mkdir()
+    (folder / "zero.yaml").symlink_to("/dev/zero")
+    os.mkfifo(folder / "fifo.yaml")
+    (folder / "good.yaml").write_text(GOOD_PACK, encoding="utf-8")
+    r = _lint_in_child(tmp_path, "default", "packs")
+    assert r.returncode == 0, r.stdout + r.stderr
+
+
+def test_symlink_loop_in_a_pack_folder_is_a_pack_error(tmp_path):
+    folder = tmp_path / "packs"
+    folder.mkdir()
+    (folder / "a.yaml").symlink_to("b.yaml")
+    (folder / "b.yaml").symlink_to("a.yaml")
+    with pytest.raises(PackError):
+        Coach.load([folder])
+    with pytest.raises(PackError, match="循环"):
+        Coach.load([folder / "a.yaml"])
+    (folder / "good.yaml").write_text(GOOD_PACK, encoding="utf-8")
+    assert Coach.load(["default", folder]).session().hear("太贵了").text
+
+
+def test_pack_set_without_rules_fails_lint(tmp_path):
+    problems = lint([write_pack(tmp_path, "pack: {id: empty}\n")])
+    assert any(p.code == "E116" and p.is_error for p in problems)
+    with pytest.raises(PackError):
+        Coach.load([tmp_path / "pack.yaml"])
+
+
+@pytest.mark.parametrize("field,value,code", [
+    ("priority", "9" * 4400, "E001"), ("priority", "1" + "0" * 30, "E102"), ("priority", ".inf", "E102"),
+    ("freq", "9" * 4400, "E001"), ("freq", "1" + "0" * 30, "E102"),
+])
+def test_huge_pack_numbers_are_clear_errors(tmp_path, field, value, code):
+    if field == "priority":
+        text = GOOD_PACK + f"    priority: {value}\n"
+    else:
+        text = GOOD_PACK + f"dictionary:\n  - {{word: 好词, freq: {value}}}\n"
+    problems = lint(["default", write_pack(tmp_path, text)])
+    assert any(p.code == code and p.path.endswith("pack.yaml") and p.line > 0 for p in problems), problems
+
+
+@pytest.mark.parametrize("value", [".inf", "-.inf", ".nan", "1e400", "9" * 30, "0"])
+def test_scenario_patience_out_of_range_is_a_clear_error(tmp_path, value):
+    from coach.scenario import lint_scenario, scenarios_dir
+
+    text = (scenarios_dir() / "training-course.yaml").read_text(encoding="utf-8")
+    assert "patience:" in text
+    import re as _re
+
+    bad = _re.sub(r"patience: *\d+", f"patience: {value}", text, count=1)
+    path = tmp_path / "s.yaml"
+    path.write_text(bad, encoding="utf-8")
+    assert any(p.code == "E102" for p in lint_scenario(path))
+
+
+@pytest.mark.parametrize("body", [
+    "packs: [default]\nturns:\n  - customer: 太贵了\n    expect: 5\n",
+    "packs: 5\nturns:\n  - customer: 太贵了\n",
+    "packs: [default]\nturns:\n  - customer: 太贵了\n    expect: [1, 2]\n",
+    "packs: [[1]]\nturns:\n  - customer: 太贵了\n",
+])
+def test_malformed_golden_dialogue_is_a_clear_problem(tmp_path, body):
+    from coach.golden import run_dialogue
+
+    path = tmp_path / "d.yaml"
+    path.write_text("dialogue: d\n" + body, encoding="utf-8")
+    res = run_dialogue(path)
+    assert res.problems and all(p.code.startswith("E") and p.line > 0 for p in res.problems)
+
+
+def test_golden_dialogue_not_utf8_is_a_clear_problem(tmp_path):
+    from coach.golden import run_dialogue
+
+    path = tmp_path / "d.yaml"
+    path.write_bytes("dialogue: d\nturns:\n  - customer: ".encode() + b"\xff\xfe\n")
+    res = run_dialogue(path)
+    assert [p.code for p in res.problems] == ["E001"] and "UTF-8" in res.problems[0].message

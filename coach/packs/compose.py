@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import difflib
 import hashlib
-import re
 from typing import Any
 
 from ..errors import Problem
+from ..limits import MAX_PRIORITY, pack_number
 from ..steps import Step
 from ..template import Template
 from ..yamlsafe import LDict, Pos
@@ -24,10 +24,10 @@ from .model import (
     Where,
 )
 from .read import (
-    compose_pattern,
     KIND_NAMES,
     RawPack,
     Reader,
+    compose_pattern,
     expand_refs,
     line_of,
     read_step,
@@ -264,8 +264,8 @@ def _read_rule(r: Reader, item: LDict, pos: Pos | None, pack_index: int, positio
     _check_template(r, why, item.pos.get("why"), template_names, label)
     nxt = read_step(r, item.get("next"), item.pos.get("next"))
     prio = item.get("priority", 0)
-    if isinstance(prio, bool) or not isinstance(prio, int):
-        r.err(item.pos.get("priority"), "E102", "priority 必须是整数")
+    if pack_number(prio, -MAX_PRIORITY, MAX_PRIORITY) is None:
+        r.err(item.pos.get("priority"), "E102", f"priority 必须是 -{MAX_PRIORITY} 到 {MAX_PRIORITY} 之间的整数")
         prio = 0
     tags = frozenset(t for t, _ in r.strings(item.get("tags"), item.pos.get("tags"), "tags"))
     sets: list[tuple[str, str]] = []
@@ -303,6 +303,10 @@ def _check_template(r: Reader, t: Template, pos: Pos | None, names: set[str], la
 def _check_fallbacks(rules: tuple[Rule, ...], raws: list[RawPack], problems: list[Problem]) -> None:
     """Every step needs a rule that answers whatever the customer says."""
     if not rules:
+        # Nothing could ever answer a turn: refused here rather than failing every turn.
+        path = raws[-1].path if raws else "?"
+        problems.append(Problem(path, 0, 0, "E116", "这组规则包里没有任何规则，任何一轮都无法回答",
+                                "加上 'rules:'，或和 default 一起加载（--pack default --pack 这个包）"))
         return
     for step in Step:
         has = any(

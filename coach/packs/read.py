@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import Problem
+from ..limits import MAX_FREQ, pack_number, read_capped, regular_files
 from ..safepattern import UnsafePattern, compile_pattern
 from ..steps import Step
 from ..text import keyword_text
@@ -81,7 +82,7 @@ def resolve(sources: Iterable[str | Path] | None) -> tuple[list[Path], list[Prob
             continue
         p = Path(src)
         if p.is_dir():
-            found = sorted(p.glob("*.yaml")) + sorted(p.glob("*.yml"))
+            found = regular_files(p, "*.yaml", "*.yml")
             if not found:
                 problems.append(Problem(str(p), 0, 0, "E002", "文件夹里没有 .yaml 规则包",
                                         "请指向一个规则包文件，或放着规则包的文件夹"))
@@ -90,6 +91,10 @@ def resolve(sources: Iterable[str | Path] | None) -> tuple[list[Path], list[Prob
             files.append(p)
         elif isinstance(src, str) and src in bundled:
             files.append(bundled[src])
+        elif os.path.lexists(p):
+            # A FIFO, a device (a symlink to /dev/zero) or a symlink loop: never opened.
+            problems.append(Problem(str(p), 0, 0, "E002", "不是普通文件（管道、设备或循环的符号链接），不读取",
+                                    "请指向一个 .yaml 文件"))
         else:
             hint = "请给出 .yaml 文件或文件夹的路径，或自带包的 id（coach packs 列出）"
             close = difflib.get_close_matches(str(src), list(bundled), n=1)
@@ -100,7 +105,12 @@ def resolve(sources: Iterable[str | Path] | None) -> tuple[list[Path], list[Prob
     unique: list[Path] = []
     seen: set[Path] = set()
     for f in files:
-        r = f.resolve()
+        try:
+            r = f.resolve()
+        except (RuntimeError, OSError):  # a symlink loop: Python raises RuntimeError
+            problems.append(Problem(str(f), 0, 0, "E002", "符号链接形成了循环，无法读取",
+                                    "把链接指向一个真正的 .yaml 文件"))
+            continue
         if r not in seen:
             seen.add(r)
             unique.append(f)
@@ -258,7 +268,8 @@ def read_file(path: Path, problems: list[Problem]) -> RawPack | None:
             r.err(None, "E002", f"文件有 {size} 字节，超过允许的 {MAX_FILE_BYTES}",
                   "把规则包拆成几个文件")
             return None
-        raw = path.read_bytes()
+        # Capped, and never from a FIFO or a device (a symlink to /dev/zero has size 0).
+        raw = read_capped(path, MAX_FILE_BYTES)
     except OSError as exc:
         r.err(None, "E002", f"无法读取文件：{exc.strerror or exc}")
         return None
@@ -309,8 +320,8 @@ def read_file(path: Path, problems: list[Problem]) -> RawPack | None:
                     r.keys(item, DICTIONARY_ENTRY.keys, "词典条目")
                     w = r.text(item.get("word"), ipos, "词典里的词", required=True)
                     f = item.get("freq")
-                    if f is not None and (not isinstance(f, int) or isinstance(f, bool) or f < 1):
-                        r.err(item.pos.get("freq"), "E102", "freq 必须是正整数")
+                    if f is not None and pack_number(f, 1, MAX_FREQ) is None:
+                        r.err(item.pos.get("freq"), "E102", f"freq 必须是 1 到 {MAX_FREQ} 之间的整数")
                         f = None
                     if w:
                         rp.dictionary.append((keyword_text(w), f, ipos))
