@@ -23,16 +23,17 @@ Counted repeats above ``MAX_COUNTED_REPEAT`` are refused either way (RE2 caps th
 from __future__ import annotations
 
 import re
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 try:  # Python 3.11+
     import re._constants as _c
     import re._parser as _p
 except ImportError:  # pragma: no cover - Python 3.10
-    import sre_constants as _c  # type: ignore[no-redef]
-    import sre_parse as _p  # type: ignore[no-redef]
+    import sre_constants as _c
+    import sre_parse as _p
 
-import re2
+import re2  # type: ignore[import-untyped]
 
 #: A pattern only ever sees this many characters of a clause.
 PATTERN_INPUT_CHARS = 300
@@ -59,7 +60,7 @@ class PackPattern:
     them); ``engine`` is ``"re"`` or ``"re2"``.
     """
 
-    __slots__ = ("pattern", "flags", "engine", "search", "finditer", "groupindex")
+    __slots__ = ("engine", "finditer", "flags", "groupindex", "pattern", "search")
 
     def __init__(self, pattern: str, flags: int, engine: str, compiled: Any) -> None:
         self.pattern = pattern
@@ -99,7 +100,7 @@ def compile_pattern(pattern: str, flags: int = 0) -> PackPattern:
         compiled = re2.compile(source, _RE2_OPTIONS)
     except UnsafePattern:
         raise
-    except Exception as exc:  # noqa: BLE001 - re2 raises its own error type
+    except Exception as exc:
         raise UnsafePattern(f"cannot be run in bounded time: {exc}") from None
     return PackPattern(pattern, py.flags, "re2", compiled)
 

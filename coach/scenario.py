@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from .errors import PackError, Problem
-from .steps import Step
 from .limits import MAX_PATIENCE, read_capped
+from .steps import Step
 from .text import keyword_text
 from .yamlsafe import MAX_FILE_BYTES, LDict, LList, Pos, YamlProblem, load_located
 

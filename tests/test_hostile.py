@@ -330,6 +330,6 @@ def test_golden_dialogue_not_utf8_is_a_clear_problem(tmp_path):
     from coach.golden import run_dialogue
 
     path = tmp_path / "d.yaml"
-    path.write_bytes("dialogue: d\nturns:\n  - customer: ".encode() + b"\xff\xfe\n")
+    path.write_bytes(b"dialogue: d\nturns:\n  - customer: " + b"\xff\xfe\n")
     res = run_dialogue(path)
     assert [p.code for p in res.problems] == ["E001"] and "UTF-8" in res.problems[0].message
