@@ -33,7 +33,7 @@ except ImportError:  # pragma: no cover - Python 3.10
     import sre_constants as _c
     import sre_parse as _p
 
-import re2  # type: ignore[import-untyped]
+import re2
 
 #: A pattern only ever sees this many characters of a clause.
 PATTERN_INPUT_CHARS = 300
