@@ -120,6 +120,10 @@ def build_parser() -> argparse.ArgumentParser:
                        description="列出自带的规则包：id、标题、规则数。用 --pack ID 或 "
                                    "Coach.load([\"default\", ID]) 加载。")
 
+    sub.add_parser("steps", help="打印步骤表：每一步可以去哪一步，在什么条件下",
+                   description="打印八个步骤之间的转移表：从每一步可以走到哪些步骤，受条件限制的转移注明条件"
+                               "（例如试探得到客户认同之后才能确定）。引擎、检查、评分和模拟客户都用这一张表。")
+
     p = sub.add_parser("lint", help="检查规则包，列出所有问题（文件:行:列）",
                        description="检查规则包（和场景文件），一次列出所有问题，格式为 "
                                    "路径:行:列: 代码 说明（提示：改法）。没有错误时退出码 0，否则 1。")
@@ -191,6 +195,11 @@ def _run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
             return _test(args)
         if args.command == "packs":
             return _packs()
+        if args.command == "steps":
+            from .steps import describe
+
+            print(describe())
+            return 0
         if args.command == "explain":
             from .engine import Coach
 

@@ -6,7 +6,7 @@ import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from .limits import customer_name
 from .matching import Analysis, Matching
@@ -14,12 +14,14 @@ from .packs import PackSet, Rule, load_or_raise
 from .reflect import reflect
 from .segment import backend, new_segmenter
 from .session import MAX_SLOT_CHARS, MAX_SLOT_VALUES, Feedback, Session, Suggestion, overlap
-from .steps import Step
+from . import steps
+from .steps import Progress, Step
 from .template import Template
 from .text import normalise, to_traditional
 
 _QUESTION_ENDINGS = ("吗", "呢", "么", "什么", "怎么样", "如何", "哪些", "多少", "为什么", "怎么办", "几个", "哪个",
-                     "哪里", "何时", "什么时候", "是不是", "对不对", "好不好", "行不行", "可不可以", "有没有")
+                     "哪里", "何时", "什么时候", "是不是", "对不对", "好不好", "行不行", "可不可以", "有没有",
+                     "咩", "系咪", "点样", "几多", "边度", "边个", "几时", "啱唔啱")
 
 @dataclass(frozen=True)
 class Candidate:
@@ -193,6 +195,7 @@ class Coach:
         s.fired = {k: v for k, v in session.fired.items() if k in known}
         s.prev = session.prev
         s.last_suggestion = session.last_suggestion
+        s.progress, s.heard = session.progress, session.heard
         return s
 
     # -- turns -------------------------------------------------------------------------
@@ -224,72 +227,115 @@ class Coach:
             self._eligible_memo[key] = got
         return got
 
-    def _select(self, session: Session, a: Analysis, report: list[Candidate] | None = None
-                ) -> tuple[Rule, str, dict[str, list[str]], _Values]:
-        """The rule that answers: the first, in rank order, whose conditions hold and whose
-        reply can be said. With ``report``, every candidate is added to it with why it lost.
+    def _select(self, session: Session, a: Analysis, explain: bool = False) -> _Selection:
+        """The one rule selector, for hear and explain alike.
 
-        Returns the winner, its line, the merged slots and the template values.
+        The candidates are tried in rank order (priority, specificity, later pack, file
+        order); the first whose conditions hold, whose move the step table allows from here,
+        and that has a usable reply wins. A winner that answers the customer's question
+        (``answer: true``) is followed by the next one, which returns to the step's own move.
+        With ``explain`` every candidate is listed with the reason it lost (the winner and
+        the rule it returns to with none).
         """
         slots = _merge(session.slots, a.slots, self._packset)
         values = self._values(session, slots, a.norm.original_hans)
         step, prev, signals = session.step, session.prev, frozenset(a.signals)
+        fresh = a.slots.keys()
+        progress = steps.heard(session.progress, step, signals, a.norm.original_hans[:200], "reflect" in prev)
+        extra = self._packset.flow
+        refused: dict[Step, str] = {}
         # Without a report only the rules whose step and signal conditions hold are tried:
         # the others could only lose.
-        rules = self._candidates(step, signals) if report is not None else self._eligible(step, signals)
-        winner: tuple[Rule, str] | None = None
+        rules = self._candidates(step, signals) if explain else self._eligible(step, signals)
+        report: list[Candidate] = []
+        winner: Rule | None = None
+        back: Rule | None = None  # after an answer: the rule that returns to the step's move
+        line = back_line = ""
         for rule in rules:
-            reason = (_static_reason(rule, step, signals) if report is not None else "") or _turn_reason(
-                rule, slots, prev)
+            reason = _static_reason(rule, step, signals) if explain else ""
+            done = winner is not None and (back is not None or not winner.answer)
+            if not reason and done:
+                reason = "优先级较低（排在胜出规则之后）"
+            if not reason and winner is not None and rule.answer:
+                reason = "已经回答过客户的问题"
+            if not reason:
+                reason = _turn_reason(rule, slots, prev, fresh)
+            if not reason:
+                nxt = rule.next or step
+                why_not = refused.get(nxt)
+                if why_not is None:
+                    why_not = refused[nxt] = steps.refusal(step, nxt, progress, extra)
+                reason = why_not
             text = ""
             if not reason:
                 text = self._plans[rule.id].pick(values, session.fired.get(rule.id, 0))
                 if not text:
                     reason = "回复模板所需的槽位未填"
-            if not reason and winner is not None:
-                reason = "优先级较低（排在胜出规则之后）"
+            if explain:
+                report.append(Candidate(rule.id, rule.priority, rule.specificity, reason))
             if not reason:
-                winner = (rule, text)
-            if report is None:
-                if winner is not None:
+                if winner is None:
+                    winner, line = rule, text
+                else:
+                    back, back_line = rule, text
+                if not explain and (back is not None or not winner.answer):
                     break
-                continue
-            report.append(Candidate(rule.id, rule.priority, rule.specificity, reason))
-        if winner is None:
-            # compose() refuses pack sets without a fallback rule for every step, so this
-            # is reached only if a pack set was built by hand.
+        if winner is None or (winner.answer and back is None):
+            # compose() refuses pack sets without a fallback rule for every step, and every
+            # step may stay where it is, so this is reached only if a pack set was built by hand.
             raise RuntimeError(f"no rule answers step {step.value}")
-        return winner[0], winner[1], slots, values
+        if back is not None and back.pack_index > winner.pack_index and (back.signals or back.any_signals):
+            # A later pack that knows the trade answers this very question in its own terms
+            # (its rule fires on what the customer just said): the generic answer stands aside.
+            if explain:
+                lost = f"让给 {back.id}（后加载的规则包针对这个问题作答）"
+                report = [c if c.rule != winner.id else Candidate(c.rule, c.priority, c.specificity, lost)
+                          for c in report]
+            winner, line, back, back_line = back, back_line, None, ""
+        return _Selection(winner, line, back, back_line, slots, values, progress, tuple(report))
 
     def _hear(self, session: Session, text: str) -> Suggestion:
         norm = normalise(text)
         a = self.matching.analyse(norm)
-        return self._apply(session, a)
+        return self._apply(session, a, self._select(session, a))
 
-    def _apply(self, session: Session, a: Analysis) -> Suggestion:
-        rule, line, slots, values = self._select(session, a)
+    def _apply(self, session: Session, a: Analysis, chosen: _Selection) -> Suggestion:
+        rule, line, slots, values = chosen.rule, chosen.line, chosen.slots, chosen.values
+        # An answer, then the rule that returns to the step's own move: that rule moves the step.
+        acts = (rule,) if chosen.back is None else (rule, chosen.back)
         if a.norm.script:
             session.script = a.norm.script
         elif (session.script == "hant" and _has_cjk(a.norm.original)
               and to_traditional(a.norm.original) != a.norm.original):
             # Only a traditional session can switch back; a simplified one stays as it is.
             session.script = "hans"  # clearly simplified: answer in simplified again
-        if rule.set_slots or rule.clear_slots:
-            for name, value in rule.set_slots:
+        changed = False
+        for act in acts:
+            for name, value in act.set_slots:
                 slots[name] = [value]
-            for name in rule.clear_slots:
+                changed = True
+            for name in act.clear_slots:
                 slots.pop(name, None)
+                changed = True
+        if changed:
             values = self._values(session, slots, a.norm.original_hans)
         # else the values of the choice hold: same slots, same customer, same last words.
         session.slots = slots
-        why = rule.why.render(values)
-        nxt = rule.next or session.step
+        why = "".join(act.why.render(values) for act in acts)
+        if chosen.back is not None:
+            line = line + chosen.back_line
+        before = session.step
+        nxt = acts[-1].next or before
+        session.heard = (before, chosen.progress)
+        # The advice is taken as said until the salesperson says otherwise (say).
+        session.progress = steps.entered(chosen.progress, before, nxt, _need(slots))
         session.step = nxt
         if nxt not in session.reached:
             session.reached.append(nxt)
         session.turn += 1
-        session.prev = self._plans[rule.id].prev
-        session.fired[rule.id] = session.fired.get(rule.id, 0) + 1
+        session.prev = tuple(dict.fromkeys(x for act in acts for x in self._plans[act.id].prev))
+        for act in acts:
+            session.fired[act.id] = session.fired.get(act.id, 0) + 1
         session.last = a.norm.original_hans[:MAX_SLOT_CHARS * 4]
         if session.script == "hant":
             line, why = to_traditional(line), to_traditional(why)
@@ -299,13 +345,26 @@ class Coach:
         return s
 
     def _say(self, session: Session, text: str) -> Feedback:
+        """Judge the salesperson's line against the step machine and move the talk on.
+
+        The line is judged from where the talk stood after the customer's last words (not
+        from the coach's advice, which the salesperson may not have followed): what it does
+        (its moves), whether the table allows that now, and what the step called for.
+        """
         norm = normalise(text)
         a = self.matching.analyse(norm, moves=True)
         moves = self._packset.moves
-        seen = tuple(sorted(a.signals))
-        step_before = session.step
-        expected = session.last_suggestion.step if session.last_suggestion else step_before
-        moved = [step for m in seen if (step := moves[m].step) is not None]
+        hits = dict(a.signals)
+        composed = "need_named" in hits and "action_tested" in hits and "probe" in moves
+        if composed:
+            # a probe by its content; what the customer might do then (试用…) is no offer
+            hits.setdefault("probe", hits["action_tested"])
+            hits.pop("demo", None)
+            hits.pop("confirm", None)
+        seen = tuple(sorted(hits))
+        step0, progress0 = session.heard if session.heard is not None else (session.step, session.progress)
+        advice = session.last_suggestion
+        expected = advice.step if advice is not None else step0
         # 哪里不合适我们再改 uses a question word but asks nothing: without a question mark,
         # only a line that ends like a question counts as one.
         tail = norm.text.rsplit(" ", 1)[-1] if norm.text else ""
@@ -318,37 +377,75 @@ class Coach:
             qtype = "none"
         red = tuple(f"{moves[m].title}：{moves[m].note}" for m in seen if moves[m].red_line)
         commanding = "command" in seen
+        pushing = [moves[m].note for m in seen if m in _PUSHY_MOVES and m != "command"]
         reflected = "reflect" in seen or (bool(session.last) and overlap(norm.original, session.last) >= 0.5)
-        notes: list[str] = [moves[m].note for m in seen if moves[m].note and not moves[m].red_line]
-        # A move fits when it is the step the coach expected, or a step the flow allows
-        # from where the talk is (probing on one's own from communicate is fine).
-        allowed = self._packset.flow.get(step_before, frozenset())
-        fits = any(m == expected or m == step_before or m in allowed for m in moved) if moved else (
-            qtype == "open" and expected in (Step.INVESTIGATE, Step.ANALYSE, Step.COMMUNICATE))
-        if expected == Step.REPEAT and reflected:
-            fits = True
+        acts = _acts(norm.text, {m: hits[m] for m in seen if moves[m].step is not None}, moves, composed)
+        if not acts and reflected and qtype == "closed":
+            acts = [Step.REPEAT]  # the customer's own words, asked back: a check-back
+        need = _need(session.slots) or norm.original_hans[:200]
+        # The line's acts in the order said: each is checked against the table from where the
+        # previous one left the talk (a need confirmed, then a sample offered, is in order).
+        step, progress = step0, progress0
+        why_not = ""
+        did: Step | None = None
+        for act in acts:
+            refused = steps.refusal(step, act, progress, self._packset.flow)
+            if not refused:
+                progress, step, did = steps.entered(progress, step, act, need), act, act
+            elif act is Step.CONFIRM and not steps.refusal(step, Step.PROBE, progress, self._packset.flow):
+                # A need stated before it was probed and agreed is, in effect, a probe: the
+                # customer's answer tests it.
+                progress, step, did = steps.entered(progress, step, Step.PROBE, need), Step.PROBE, Step.PROBE
+                why_not = why_not or refused
+            else:
+                why_not = why_not or refused
+        if did is None:
+            if not acts and step0 in steps.DEFINING and expected in steps.DEFINING:
+                step = expected
+            elif (acts or qtype != "none") and step0 in (Step.PROBE, Step.REPEAT):
+                # The probe or reflection was answered and the salesperson asks something
+                # else, or jumps ahead too early: the talk is back to defining the need.
+                step = Step.COMMUNICATE
+        # What the line should have done: what the coach advised, or any allowed act.
+        if red:
+            reason = red[0]
+        elif commanding:
+            reason = moves["command"].note
+        elif pushing:
+            reason = pushing[0]
+        elif why_not:
+            reason = f"{why_not}。"
+        elif did is not None:
+            reason = ""  # an act the table allows from here: reflecting, probing, …
+        elif expected in steps.DEFINING or step0 in steps.DEFINING and expected is Step.PROBE:
+            reason = "" if qtype == "open" else _MISSED[expected]
+            if qtype == "closed" and expected is Step.PROBE:
+                reason = _MISSED[Step.PROBE]
+        else:
+            reason = _MISSED[expected]
+        fits = not reason
+        notes: list[str] = []
+        if fits:
+            notes = [moves[m].note for m in seen if moves[m].note and not moves[m].red_line]
+        else:
+            notes = [reason]
         if len(norm.original) > 80:
             notes.append("一次说得太长：多问少讲，把话轮交给客户（深入性原则靠倾听）。")
-        if red or commanding:
-            fits = False
-        if moved:
-            session.step = moved[-1]
-            if session.step not in session.reached:
-                session.reached.append(session.step)
+        if step not in session.reached:
+            session.reached.append(step)
+        session.step, session.progress, session.heard = step, progress, None
         # The previous move is the coach's last advice plus what the salesperson just said;
         # a second line before the customer answers replaces the first line's moves.
-        advised = session.last_suggestion.rule if session.last_suggestion else None
+        advised = advice.rule if advice else None
         rule_then = self._rule_by_id.get(advised) if advised else None
         base = (rule_then.id, *sorted(rule_then.tags)) if rule_then else session.prev
         session.prev = tuple(dict.fromkeys((*base, *seen)))
-        better = ""
-        if not fits and session.last_suggestion is not None:
-            better = session.last_suggestion.text
+        better = advice.text if not fits and advice is not None else ""
         if session.script == "hant":
             notes = [to_traditional(n) for n in notes]
             red = tuple(to_traditional(r) for r in red)
         return Feedback(
-            question_type=qtype, moves=seen, step=session.step, fits_step=fits,
+            question_type=qtype, moves=seen, step=step, fits_step=fits,
             red_lines=red, commanding=commanding, reflected=reflected,
             length=len(norm.original), notes=tuple(notes), better=better,
         )
@@ -360,15 +457,14 @@ class Coach:
         probe.last_suggestion = base.last_suggestion
         norm = normalise(text)
         a = self.matching.analyse(norm)
-        report: list[Candidate] = []
-        rule, _, _, _ = self._select(probe, a, report)
-        suggestion = self._apply(probe, a)
+        chosen = self._select(probe, a, explain=True)
+        suggestion = self._apply(probe, a, chosen)
         return Explanation(
             original=norm.original, normalised=norm.text,
             tokens=tuple(t for t, _, _ in a.tokens if t.strip()),
             signals=dict(a.signals), suppressed=dict(a.vetoed), slots=dict(a.slots),
-            step_before=base.step, candidates=tuple(report), winner=rule.id, suggestion=suggestion,
-            heard=a.heard,
+            step_before=base.step, candidates=chosen.candidates, winner=chosen.rule.id,
+            suggestion=suggestion, heard=a.heard,
             nearest=tuple((n.similarity, n.example.text, n.example.signals, n.example.source) for n in a.nearest),
         )
 
@@ -392,6 +488,55 @@ class _Values(dict[str, str]):
         if key == "echo":
             return self[key]
         return super().get(key, default)
+
+
+class _Selection(NamedTuple):
+    rule: Rule  # the winner
+    line: str
+    back: Rule | None  # when the winner answers a question: the rule for the step's move
+    back_line: str
+    slots: dict[str, list[str]]
+    values: _Values
+    progress: Progress  # after the customer's words, before the advice
+    candidates: tuple[Candidate, ...]  # filled only when explaining
+
+
+def _need(slots: dict[str, list[str]]) -> str:
+    """The need in the customer's terms, as far as the slots know it."""
+    return "；".join("、".join(slots[k]) for k in ("pain", "trouble", "goal") if slots.get(k))[:200]
+
+
+#: Moves that push the customer instead of suggesting: never a fit (建议性原则).
+_PUSHY_MOVES = frozenset({"command", "pressure"})
+
+#: What a line that did none of it missed, per the step the coach advised.
+_MISSED = {
+    Step.INVESTIGATE: "这一步要先了解客户的情况：用开放式问题请客户多说（全面性原则）。",
+    Step.ANALYSE: "这一步要找需求的方向：用开放式问题问客户最操心的事（深入性原则）。",
+    Step.COMMUNICATE: "这一步要让客户多说：用开放式问题问他的情况和困难，少讲自己（深入性原则）。",
+    Step.PROBE: "困难和打算已经清楚，该试探了：说出你对需求的定义，再问客户是不是这样（建议性原则）。",
+    Step.REPEAT: "客户刚回答了试探，该把他的原话重复回去，确认你的理解（建议性原则）。",
+    Step.CONFIRM: "客户已经认同，该把需求明确说出来，请他确定（突出性原则）。",
+    Step.DEMO: "需求已经确定，该把它变成看得见的东西：样品、方案或试用，并请客户反馈（突出性原则）。",
+    Step.WAIT: "展示之后要给客户时间：约好跟进，谈交付和付款，不催促（建议性原则）。",
+}
+
+
+def _acts(text: str, hits: dict[str, list[str]], moves: dict[str, Any], probe: bool) -> list[Step]:
+    """The steps a salesperson's line performs (``hits``: its moves that have a step), in the
+    order it says them ("…可以给您看。您是说…对吧？" shows, then checks back). ``probe``: the
+    line names a need and tests a next action, a probe whatever the phrasing, and what the
+    customer might do then (试用…) is no offer."""
+    if probe:
+        hits = {m: w for m, w in hits.items() if m not in ("demo", "confirm")}
+    placed = []
+    for move, words in hits.items():
+        step = moves[move].step
+        if step is None:
+            continue
+        where = [i for i in (text.find(w) for w in words) if i >= 0]
+        placed.append((min(where) if where else len(text), step.position, step))
+    return [step for _, _, step in sorted(placed)]
 
 
 def _first(values: list[str] | None) -> str:
@@ -433,11 +578,15 @@ def _static_reason(rule: Rule, step: Step, signals: set[str] | frozenset[str]) -
     return ""
 
 
-def _turn_reason(rule: Rule, slots: dict[str, list[str]], prev: tuple[str, ...]) -> str:
-    """Why the rule does not apply with these slots after this previous move, or ""."""
+def _turn_reason(rule: Rule, slots: dict[str, list[str]], prev: tuple[str, ...], fresh: Iterable[str]) -> str:
+    """Why the rule does not apply with these slots, the slots this utterance filled
+    (``fresh``) and this previous move, or ""."""
     unset = [s for s in rule.slots if not slots.get(s)]
     if unset:
         return f"槽位未填 {', '.join(sorted(unset))}"
+    unheard = sorted(rule.heard - set(fresh))
+    if unheard:
+        return f"这句话没有说到 {', '.join(unheard)}"
     filled = [s for s in rule.no_slots if slots.get(s)]
     if filled:
         return f"槽位已填 {', '.join(sorted(filled))}"

@@ -9,7 +9,7 @@ from .errors import Problem
 from .matching import Matching
 from .packs import PackSet, Rule, Where, load_packset
 from .segment import new_segmenter
-from .steps import Step
+from .steps import Guard, Step, guard
 
 
 def lint(sources: Iterable[str | Path]) -> list[Problem]:
@@ -42,17 +42,16 @@ def _deep_checks(ps: PackSet) -> list[Problem]:
                         f"又和前后的字合在了一起，例如 '{bad[0]}'",
                         f"把 '{w}' 加进 'dictionary:' 让它保持一个词，或换一个短一些的关键词"))
     out += _rule_checks(ps)
-    if ps.flow:
-        for r in ps.rules:
-            if r.next is None:
-                continue
-            for src in sorted(r.steps or set(Step), key=lambda s: s.position):
-                if src != r.next and r.next not in ps.flow.get(src, frozenset()):
-                    out.append(Problem(
-                        r.where.path, r.where.line, r.where.col, "W202",
-                        f"规则 '{r.id}' 从 {src.value} 走到 {r.next.value}，'flow' 里没有这一步",
-                        f"把 {r.next.value} 加进 flow.{src.value}，或收窄这条规则的 'when: step'"))
-                    break
+    for r in ps.rules:
+        if r.next is None:
+            continue
+        for src in sorted(r.steps or set(Step), key=lambda s: s.position):
+            if guard(src, r.next) is None and r.next not in ps.flow.get(src, frozenset()):
+                out.append(Problem(
+                    r.where.path, r.where.line, r.where.col, "W202",
+                    f"规则 '{r.id}' 从 {src.value} 走到 {r.next.value}，步骤表不允许这一步",
+                    f"收窄这条规则的 'when: step'，或把 {r.next.value} 加进规则包的 flow.{src.value}"))
+                break
     return out
 
 
@@ -80,11 +79,15 @@ def _covers(a: Rule, b: Rule) -> bool:
     """True when every turn that satisfies b's conditions also satisfies a's."""
     if a.steps is not None and (b.steps is None or not b.steps <= a.steps):
         return False
+    if a.next is not None and any(guard(src, a.next) is not Guard.ALWAYS for src in (b.steps or set(Step))):
+        return False  # the step machine may refuse a's move where b's is allowed
     if not a.signals <= b.signals:
         return False
     if a.any_signals and not (a.any_signals & b.signals) and not (b.any_signals and b.any_signals <= a.any_signals):
         return False
     if not a.not_signals <= b.not_signals or not a.slots <= b.slots or not a.no_slots <= b.no_slots:
+        return False
+    if not a.heard <= b.heard:
         return False
     if a.after and not (b.after and b.after <= a.after):
         return False
@@ -96,8 +99,9 @@ def _covers(a: Rule, b: Rule) -> bool:
 
 
 def _same_conditions(a: Rule, b: Rule) -> bool:
-    return (a.steps, a.signals, a.any_signals, a.not_signals, a.slots, a.no_slots, a.after, a.not_after) == \
-        (b.steps, b.signals, b.any_signals, b.not_signals, b.slots, b.no_slots, b.after, b.not_after)
+    return (a.steps, a.signals, a.any_signals, a.not_signals, a.slots, a.no_slots, a.heard, a.after,
+            a.not_after) == \
+        (b.steps, b.signals, b.any_signals, b.not_signals, b.slots, b.no_slots, b.heard, b.after, b.not_after)
 
 
 def _rule_checks(ps: PackSet) -> list[Problem]:
@@ -132,7 +136,7 @@ def _rule_checks(ps: PackSet) -> list[Problem]:
                                "加一条 'next' 是这一步的规则，或一个带 'step:' 的话术动作"))
     used: set[str] = set()
     for r in rules:
-        used |= r.slots | r.no_slots | {n for t in (*r.say, r.why) for n in t.names} | {k for k, _ in r.set_slots}
+        used |= r.slots | r.no_slots | r.heard | {n for t in (*r.say, r.why) for n in t.names} | {k for k, _ in r.set_slots}
         used |= set(r.clear_slots)
     for table in (ps.signals, ps.moves):
         for d in table.values():

@@ -9,17 +9,21 @@ from typing import TYPE_CHECKING, Any
 
 from .errors import StateError
 from .limits import MAX_STATE_FIRED, MAX_STATE_PREV, MAX_STATE_TEXT, MAX_WHOLE, clean_text, customer_name
-from .steps import Step
+from .steps import Answer, Progress, Step
 from .text import Script
 
 if TYPE_CHECKING:
     from .engine import Coach, Explanation
 
 #: Version of the dict ``Session.to_dict()`` returns; ``Coach.restore()`` checks it.
-STATE_VERSION = 2
+STATE_VERSION = 3
 # Version 2 added "advice": the last suggested line (step, text, why, rule), so feedback on
 # the salesperson's next line after a restore still knows what the coach had advised.
 # A version-1 state is migrated by setting it to None.
+# Version 3 added "progress" (what was probed, how the probe was answered, what was
+# corrected and confirmed, whether something was shown) and "heard" (the step and progress
+# after the customer's last line, before the coach's advice was taken as said). An older
+# state's progress is read off the steps it reached and its previous move.
 #: A multi-valued slot keeps at most this many values (the newest).
 MAX_SLOT_VALUES = 6
 #: A slot value longer than this is cut: slots feed templates, not transcripts.
@@ -69,9 +73,11 @@ class Session:
         "_coach",
         "customer",
         "fired",
+        "heard",
         "last",
         "last_suggestion",
         "prev",
+        "progress",
         "reached",
         "script",
         "slots",
@@ -91,6 +97,13 @@ class Session:
         self.script: Script = "hans"
         self.reached: list[Step] = [Step.INVESTIGATE]
         self.last_suggestion: Suggestion | None = None
+        # What the need's definition has reached, with the coach's last advice taken as said.
+        self.progress = Progress()
+        # The step and progress right after the customer's last line, before the advice: a
+        # salesperson's line (say) starts from here, so a line that does not follow the
+        # advice is judged, and moves the talk, from where it really stood. None once the
+        # salesperson has spoken.
+        self.heard: tuple[Step, Progress] | None = None
 
     @property
     def coach(self) -> Coach:
@@ -127,6 +140,9 @@ class Session:
             "script": self.script,
             "reached": [s.value for s in self.reached],
             "advice": _advice_dict(self.last_suggestion),
+            "progress": self.progress.to_dict(),
+            "heard": None if self.heard is None else {"step": self.heard[0].value,
+                                                      "progress": self.heard[1].to_dict()},
         }
 
     @classmethod
@@ -144,9 +160,12 @@ class Session:
             raise StateError(f"state version {version} is not supported")
         if version == 1:
             state = {**state, "version": 2, "advice": None}
+        if state.get("version") == 2:
+            state = {**state, "version": 3, "progress": None, "heard": None}
         expected: dict[str, type | tuple[type, ...]] = {"version": int, "packs": str, "customer": str, "step": str, "turn": int,
                     "slots": dict, "prev": list, "fired": dict, "last": str, "script": str,
-                    "reached": list, "advice": (dict, type(None))}
+                    "reached": list, "advice": (dict, type(None)), "progress": (dict, type(None)),
+                    "heard": (dict, type(None))}
         missing = sorted(set(expected) - set(state))
         extra = sorted(set(state) - set(expected))
         if missing:
@@ -189,6 +208,18 @@ class Session:
             raise StateError("state key 'script' must be 'hans' or 'hant'")
         s.script = state["script"]
         s.last_suggestion = _advice(state["advice"], coach)
+        try:
+            if state["progress"] is None:
+                s.progress = _inferred_progress(s)
+            else:
+                s.progress = Progress.from_dict(state["progress"])
+            heard = state["heard"]
+            if heard is not None:
+                if not isinstance(heard, dict) or sorted(heard) != ["progress", "step"]:
+                    raise ValueError("heard must hold step and progress")
+                s.heard = (_step(heard["step"]), Progress.from_dict(heard["progress"]))
+        except ValueError as exc:
+            raise StateError(f"state key {str(exc)}") from None
         return s
 
 
@@ -207,6 +238,26 @@ def check_state_sizes(state: dict[str, Any], coach: Coach) -> None:
     for key in ("last", "customer"):
         if len(state[key]) > MAX_STATE_TEXT:
             raise StateError(f"state key '{key}' is longer than {MAX_STATE_TEXT} characters")
+
+
+def _inferred_progress(s: Session) -> Progress:
+    """The progress of a state saved before version 3, read off the steps it reached."""
+    reached = set(s.reached)
+    need = "、".join(s.slots.get("pain", [])) or "（需求）"
+    shown = Step.DEMO in reached
+    if Step.CONFIRM in reached and s.step not in (Step.PROBE, Step.REPEAT):
+        return Progress(probed=need, answer=Answer.YES, confirmed=need, shown=shown)
+    if Step.PROBE not in reached:
+        return Progress(shown=shown)
+    if s.step is Step.PROBE:
+        answer = Answer.PENDING
+    elif "agreed" in s.prev:
+        answer = Answer.YES
+    elif "denied" in s.prev:
+        answer = Answer.NO
+    else:
+        answer = Answer.UNCLEAR
+    return Progress(probed=need, answer=answer, shown=shown)
 
 
 def _advice_dict(s: Suggestion | None) -> dict[str, str] | None:

@@ -12,6 +12,8 @@ import pytest
 from conftest import ROOT, write_pack
 
 from coach import Coach, StateError, Step
+from coach.session import STATE_VERSION
+from coach.steps import Answer
 from coach.golden import find_dialogues, run_dialogue
 
 SEED = [
@@ -282,11 +284,43 @@ def test_version_1_state_is_migrated(coach):
     s = coach.session()
     s.hear("太贵了")
     state = s.to_dict()
-    del state["advice"]
+    for key in ("advice", "progress", "heard"):
+        del state[key]
     state["version"] = 1
     old = coach.restore(state)
     assert old.step == s.step and old.last_suggestion is None
-    assert old.to_dict()["version"] == 2
+    assert old.to_dict()["version"] == STATE_VERSION
+
+
+def test_version_2_state_is_migrated_with_its_progress_read_off_the_steps(coach):
+    """A state saved before 'progress' existed restores; a confirmed need stays confirmed."""
+    s = coach.session(customer="李总")
+    for t in SEED[:6]:
+        s.hear(t)
+    assert s.step == Step.DEMO
+    state = s.to_dict()
+    for key in ("progress", "heard"):
+        del state[key]
+    state["version"] = 2
+    old = coach.restore(state)
+    assert old.progress.confirmed and old.progress.shown and old.progress.answer == Answer.YES
+    assert old.heard is None and old.to_dict()["version"] == STATE_VERSION
+    assert old.hear("看过了，挺好的，合同怎么签？").step == Step.WAIT
+
+
+def test_progress_round_trips_and_bad_progress_is_refused(coach):
+    """to_dict/restore keeps what was probed and confirmed; a malformed progress is a StateError."""
+    s = coach.session(customer="李总")
+    for t in SEED[:4]:
+        s.hear(t)
+    back = coach.restore(s.to_dict())
+    assert back.progress == s.progress and back.heard == s.heard
+    assert back.progress.probed and back.progress.answer == Answer.YES
+    for bad in ({"probed": 1}, {**s.progress.to_dict(), "answer": "maybe"}, "x"):
+        state = s.to_dict()
+        state["progress"] = bad
+        with pytest.raises(StateError, match="progress"):
+            coach.restore(state)
 
 
 def test_tampered_advice_is_refused(coach):

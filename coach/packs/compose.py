@@ -241,7 +241,7 @@ def _read_rule(r: Reader, item: LDict, pos: Pos | None, pack_index: int, positio
             for name, npos in vals:
                 if key.endswith("signals"):
                     ok = _known(r, "signal", name, signals, npos, "E111")
-                elif key.endswith("slots"):
+                elif key.endswith("slots") or key == "heard":
                     ok = _known(r, "slot", name, slots, npos, "E112")
                 else:
                     ok = _known(r, "rule, tag or move", name, after_names, npos, "E115")
@@ -268,6 +268,13 @@ def _read_rule(r: Reader, item: LDict, pos: Pos | None, pack_index: int, positio
         r.err(item.pos.get("priority"), "E102", f"priority 必须是 -{MAX_PRIORITY} 到 {MAX_PRIORITY} 之间的整数")
         prio = 0
     tags = frozenset(t for t, _ in r.strings(item.get("tags"), item.pos.get("tags"), "tags"))
+    answer = item.get("answer", False)
+    if not isinstance(answer, bool):
+        r.err(item.pos.get("answer"), "E102", "answer 必须是 true 或 false")
+        answer = False
+    if answer and nxt is not None:
+        r.err(item.pos.get("next"), "E102", f"{label}是回答问题的规则，步骤由它之后回到的那条规则决定",
+              "去掉这条回答规则的 'next'")
     sets: list[tuple[str, str]] = []
     setspec = r.mapping(item.get("set"), item.pos.get("set"), f"{label} 的 'set'")
     if setspec is not None:
@@ -286,6 +293,7 @@ def _read_rule(r: Reader, item: LDict, pos: Pos | None, pack_index: int, positio
         after=conds["after"], not_after=conds["not_after"], say=tuple(say), why=why, next=nxt,
         priority=prio, tags=tags, set_slots=tuple(sets), clear_slots=tuple(clears),
         pack_index=pack_index, position=position, where=r.where(item.pos.get("id", pos)),
+        heard=conds["heard"], answer=answer,
     )
 
 
@@ -311,7 +319,8 @@ def _check_fallbacks(rules: tuple[Rule, ...], raws: list[RawPack], problems: lis
     for step in Step:
         has = any(
             (r.steps is None or step in r.steps) and not (r.signals or r.any_signals or r.slots
-                                                          or r.after or r.not_signals or r.no_slots or r.not_after)
+                                                          or r.after or r.not_signals or r.no_slots or r.not_after
+                                                          or r.heard)
             and any(not t.names or set(t.names) <= {"customer"} for t in r.say)
             for r in rules
         )

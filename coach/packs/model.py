@@ -135,6 +135,10 @@ class Rule:
     pack_index: int
     position: int
     where: Where
+    heard: frozenset[str] = frozenset()  # slots the customer's utterance itself gave a value for
+    # The line answers the customer's question; the rule that would answer without it then
+    # adds the step's own next move (answer, then return).
+    answer: bool = False
 
     @property
     def specificity(self) -> int:
@@ -142,7 +146,7 @@ class Rule:
         return (
             (1 if self.steps is not None else 0) + len(self.signals) + (1 if self.any_signals else 0)
             + len(self.not_signals) + len(self.slots) + len(self.no_slots)
-            + (1 if self.after else 0) + len(self.not_after)
+            + (1 if self.after else 0) + len(self.not_after) + len(self.heard)
         )
 
     def sort_key(self) -> tuple[int, int, int, int]:

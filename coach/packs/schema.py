@@ -73,7 +73,7 @@ class Section:
 
 
 CONDITIONS = {name: one_or_more(TEXT) for name in
-              ("signals", "any_signals", "not_signals", "slots", "no_slots", "after", "not_after")}
+              ("signals", "any_signals", "not_signals", "slots", "no_slots", "heard", "after", "not_after")}
 APPLIED = table(listing(WORD), {"type": "string", "pattern": NAME_PATTERN},
                 "construction name → the words or {vocabularies} it is applied to")
 
@@ -101,7 +101,7 @@ WHEN = Section({"step": one_or_more(STEP), **CONDITIONS})
 RULE = Section({
     "id": ID, "description": TEXT, "when": WHEN,
     "say": one_or_more({"type": "string", "minLength": 1}, 1), "why": {"type": "string", "minLength": 1},
-    "next": STEP, "priority": {"type": "integer"}, "tags": one_or_more(TEXT),
+    "next": STEP, "priority": {"type": "integer"}, "answer": FLAG, "tags": one_or_more(TEXT),
     "set": table({"type": ["string", "number"]}), "clear": one_or_more(TEXT),
 }, required=("id", "say", "why"))
 HEADER = Section({"id": ID, "title": TEXT, "version": {"type": ["string", "number"]}, "description": TEXT,
