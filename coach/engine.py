@@ -389,6 +389,8 @@ class Coach:
         why_not = ""
         did: Step | None = None
         for act in acts:
+            if did is not None and act.index < step.index and act not in (Step.REPEAT, Step.PROBE):
+                continue  # 看完大纲… after 您不着急: a mention of what was shown, not a step back
             refused = steps.refusal(step, act, progress, self._packset.flow)
             if not refused:
                 progress, step, did = steps.entered(progress, step, act, need), act, act

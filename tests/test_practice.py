@@ -112,7 +112,7 @@ def test_piped_practice_scores_and_history_json(tmp_path):
     h = json.loads(cli("history", "--db", str(db), "--json").stdout)
     first = h["sessions"][0]
     assert first["scenario"] == "training-course" and first["score"] == strong
-    assert first["turns"] == 9 and first["finished"] is True
+    assert first["turns"] == len(load_scenario("training-course").trainees["strong"]) and first["finished"] is True
     assert h["recommendation"]["scenario"] in SCENARIOS
 
 
@@ -203,7 +203,7 @@ def test_two_processes_write_one_database(tmp_path):
     outs = [p.communicate(strong_lines(), timeout=120) for p in procs]
     assert all(p.returncode == 0 for p in procs), outs
     rows = History(db).sessions()
-    assert len(rows) == 2 and all(r.finished and r.turns == 9 for r in rows)
+    assert len(rows) == 2 and all(r.finished and r.turns == len(load_scenario("training-course").trainees["strong"]) for r in rows)
 
 
 def test_report_reprints_and_writes_html(tmp_path):
