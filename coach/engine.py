@@ -8,13 +8,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from . import steps
 from .limits import customer_name
 from .matching import Analysis, Matching
 from .packs import PackSet, Rule, load_or_raise
 from .reflect import reflect
 from .segment import backend, new_segmenter
 from .session import MAX_SLOT_CHARS, MAX_SLOT_VALUES, Feedback, Session, Suggestion, overlap
-from . import steps
 from .steps import Progress, Step
 from .template import Template
 from .text import normalise, to_traditional
@@ -31,6 +31,7 @@ class Candidate:
     priority: int
     specificity: int
     lost: str  # "" for the winner
+    returns: bool = False  # after the winner answered a question, this rule returns to the step
 
 
 @dataclass(frozen=True)
@@ -70,7 +71,7 @@ class Explanation:
         lines.append(f"当前步骤: {self.step_before.value}（{self.step_before.label}）")
         lines.append("候选规则:")
         for c in self.candidates:
-            mark = "✔" if not c.lost else "✘"
+            mark = "↳" if c.returns else "✔" if not c.lost else "✘"
             lines.append(f"  {mark} {c.rule} (priority {c.priority}, specificity {c.specificity})"
                          + (f": {c.lost}" if c.lost else ""))
         lines.append(f"胜出: {self.winner} → {self.suggestion.step.value}")
@@ -272,7 +273,9 @@ class Coach:
                 if not text:
                     reason = "回复模板所需的槽位未填"
             if explain:
-                report.append(Candidate(rule.id, rule.priority, rule.specificity, reason))
+                returns = not reason and winner is not None
+                report.append(Candidate(rule.id, rule.priority, rule.specificity,
+                                        "回答之后，由这条回到这一步该做的事" if returns else reason, returns))
             if not reason:
                 if winner is None:
                     winner, line = rule, text
@@ -289,7 +292,8 @@ class Coach:
             # (its rule fires on what the customer just said): the generic answer stands aside.
             if explain:
                 lost = f"让给 {back.id}（后加载的规则包针对这个问题作答）"
-                report = [c if c.rule != winner.id else Candidate(c.rule, c.priority, c.specificity, lost)
+                report = [Candidate(c.rule, c.priority, c.specificity, lost) if c.rule == winner.id else
+                          Candidate(c.rule, c.priority, c.specificity, "") if c.rule == back.id else c
                           for c in report]
             winner, line, back, back_line = back, back_line, None, ""
         return _Selection(winner, line, back, back_line, slots, values, progress, tuple(report))
@@ -389,7 +393,7 @@ class Coach:
         why_not = ""
         did: Step | None = None
         for act in acts:
-            if did is not None and act.index < step.index and act not in (Step.REPEAT, Step.PROBE):
+            if did is not None and act.position < step.position and act not in (Step.REPEAT, Step.PROBE):
                 continue  # 看完大纲… after 您不着急: a mention of what was shown, not a step back
             refused = steps.refusal(step, act, progress, self._packset.flow)
             if not refused:
@@ -419,7 +423,7 @@ class Coach:
             reason = f"{why_not}。"
         elif did is not None:
             reason = ""  # an act the table allows from here: reflecting, probing, …
-        elif expected in steps.DEFINING or step0 in steps.DEFINING and expected is Step.PROBE:
+        elif expected in steps.DEFINING or (step0 in steps.DEFINING and expected is Step.PROBE):
             reason = "" if qtype == "open" else _MISSED[expected]
             if qtype == "closed" and expected is Step.PROBE:
                 reason = _MISSED[Step.PROBE]

@@ -219,7 +219,7 @@ class Session:
                     raise ValueError("heard must hold step and progress")
                 s.heard = (_step(heard["step"]), Progress.from_dict(heard["progress"]))
         except ValueError as exc:
-            raise StateError(f"state key {str(exc)}") from None
+            raise StateError(f"state key {exc!s}") from None
         return s
 
 

@@ -13,9 +13,10 @@ moves the method forbids, and says why.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from enum import Enum
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 
 class Step(str, Enum):
@@ -94,7 +95,7 @@ class Progress:
                 "confirmed": self.confirmed, "shown": self.shown, "requested": self.requested}
 
     @classmethod
-    def from_dict(cls, raw: Any) -> "Progress":
+    def from_dict(cls, raw: Any) -> Progress:
         """The inverse of ``to_dict``; raises ValueError naming the bad key."""
         if not isinstance(raw, dict) or sorted(raw) != ["answer", "confirmed", "corrected", "probed",
                                                         "requested", "shown"]:

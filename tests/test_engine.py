@@ -12,9 +12,9 @@ import pytest
 from conftest import ROOT, write_pack
 
 from coach import Coach, StateError, Step
+from coach.golden import find_dialogues, run_dialogue
 from coach.session import STATE_VERSION
 from coach.steps import Answer
-from coach.golden import find_dialogues, run_dialogue
 
 SEED = [
     "你好，我是李总。我们公司有三个区域的销售经理，分在华东、华南和华北。",
